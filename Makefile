@@ -1,0 +1,55 @@
+# Everyday commands. `make run` serves the site; `make test` runs every check.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PORT ?= 8000
+VENV := .venv
+PY := $(VENV)/bin/python
+# Django 6.1 needs Python 3.12 or newer; pyenv picks the version in .python-version.
+BASE_PYTHON ?= $(firstword $(shell pyenv which python 2>/dev/null) $(shell command -v python3.13 python3.12 python3 2>/dev/null))
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help run test lint python-version
+
+help:
+	@echo "make run    set everything up and serve the site on http://127.0.0.1:$(PORT)"
+	@echo "make test   install what the tests need, then run every check and test"
+
+run: $(VENV)/.installed-run
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py import_lesson --publish --if-empty content/lessons/*.txt
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+test: $(VENV)/.installed-test /usr/bin/chromium lint
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/pytest
+
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+python-version:
+	@py="$(if $(wildcard $(PY)),$(PY),$(BASE_PYTHON))"; \
+	"$$py" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null || { \
+	  echo "Python 3.12 or newer is needed, but $$py is $$("$$py" --version 2>&1)."; \
+	  echo "Install it (pyenv install $$(cat .python-version)) or run: make BASE_PYTHON=/path/to/python3.13 $(MAKECMDGOALS)"; \
+	  echo "If .venv was made with an older Python, delete it first: rm -rf $(VENV)"; \
+	  exit 1; }
+
+$(PY): | python-version
+	$(BASE_PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-run: requirements.txt | $(PY) python-version
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: requirements.txt requirements-dev.txt | $(PY) python-version
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.installed-run
+
+# Debian's Chromium for the browser tests (Playwright's own download cannot reach its server).
+/usr/bin/chromium:
+	$(SUDO) apt-get update
+	$(SUDO) apt-get install -y chromium

@@ -1,0 +1,44 @@
+"""Editor Markdown to safe HTML: the one renderer for pages, previews and imports."""
+
+import re
+from html import unescape
+
+import nh3
+from markdown_it import MarkdownIt
+
+# CommonMark with raw HTML switched off: an editor's "<script>" shows as text.
+_parser = MarkdownIt("commonmark", {"html": False, "typographer": False})
+
+# The sanitiser is the guarantee; the parser settings above are only the first line.
+# Only plain content tags survive, links keep http(s), mailto and site-relative
+# URLs, and every attribute not listed here (on*, style, …) is dropped.
+ALLOWED_TAGS = {
+    "a", "abbr", "blockquote", "br", "cite", "code", "em", "h3", "h4", "hr",
+    "li", "ol", "p", "pre", "strong", "sub", "sup", "ul",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "ol": {"start"}}
+ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[\"“(]?[A-Z0-9])")
+
+
+def render_markdown(text: str) -> str:
+    """Render an editor's Markdown to sanitised HTML."""
+    html = _parser.render(text or "")
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=ALLOWED_URL_SCHEMES,
+        link_rel="noopener noreferrer",
+    )
+
+
+def plain_text(html: str) -> str:
+    """The visible text of rendered HTML, with white space folded."""
+    return " ".join(unescape(nh3.clean(html, tags=set())).split())
+
+
+def first_sentence(html: str) -> str:
+    """The first sentence of rendered HTML, as plain text, for a collapsed panel."""
+    return _SENTENCE_END.split(plain_text(html), maxsplit=1)[0]

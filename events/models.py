@@ -1,0 +1,259 @@
+"""Lessons, one per historical event, with their sections and readings."""
+
+import datetime
+from functools import cached_property
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateformat import format as format_date
+from django.utils.text import slugify
+
+from .markdown import first_sentence, render_markdown
+
+
+class LessonQuerySet(models.QuerySet):
+    def published(self):
+        """Lessons the public may see: published, with a publish time that has come."""
+        return self.filter(status=Lesson.Status.PUBLISHED, published_at__lte=timezone.now())
+
+    def for_index(self):
+        return self.order_by("event_date", "title").only("title", "slug", "event_date", "date_precision", "summary")
+
+    def with_sections(self):
+        return self.prefetch_related(models.Prefetch("sections", queryset=Section.objects.order_by("order", "pk")))
+
+    def for_page(self):
+        """Everything a lesson page shows, in three queries whatever its size."""
+        return self.with_sections().prefetch_related(
+            models.Prefetch("readings", queryset=Reading.objects.order_by("order", "pk"))
+        )
+
+
+class Lesson(models.Model):
+    """One historical event, taught as a key-event summary, sections and readings."""
+
+    class DatePrecision(models.TextChoices):
+        DAY = "day", "Day"
+        MONTH = "month", "Month"
+        YEAR = "year", "Year"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(
+        max_length=200, unique=True, help_text="The lesson's address: /lessons/<slug>/. Keep it stable."
+    )
+    event_date = models.DateField(help_text="For an event known only to the month or year, use the first day of it.")
+    date_precision = models.CharField(
+        max_length=5,
+        choices=DatePrecision,
+        default=DatePrecision.DAY,
+        help_text="How precisely the date is known; the page shows only that much.",
+    )
+    summary = models.TextField(
+        "key event", help_text="The paragraph a student must remember: what happened, when and why."
+    )
+    status = models.CharField(max_length=9, choices=Status, default=Status.DRAFT)
+    published_at = models.DateTimeField(
+        "publish time",
+        null=True,
+        blank=True,
+        help_text="When the lesson goes public. Left empty, it is set when the lesson is published.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = LessonQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["event_date", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs):
+        if self.status == self.Status.PUBLISHED and self.published_at is None:
+            self.published_at = timezone.now()
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("events:lesson", args=[self.slug])
+
+    def clean(self):
+        if self.event_date and self.event_date != self.normalised_event_date():
+            raise ValidationError(
+                {"event_date": "For a date known only to the month or year, use the first day of it."}
+            )
+
+    def normalised_event_date(self) -> datetime.date:
+        if self.date_precision == self.DatePrecision.YEAR:
+            return self.event_date.replace(month=1, day=1)
+        if self.date_precision == self.DatePrecision.MONTH:
+            return self.event_date.replace(day=1)
+        return self.event_date
+
+    @property
+    def event_date_display(self) -> str:
+        """The date as precisely as it is known: "16 July 1960", "July 1960" or "1960"."""
+        return format_date(self.event_date, self._date_formats[self.date_precision][0])
+
+    @property
+    def event_date_iso(self) -> str:
+        """The same date for <time datetime>: 1960-07-16, 1960-07 or 1960."""
+        return format_date(self.event_date, self._date_formats[self.date_precision][1])
+
+    _date_formats = {
+        DatePrecision.DAY: ("j F Y", "Y-m-d"),
+        DatePrecision.MONTH: ("F Y", "Y-m"),
+        DatePrecision.YEAR: ("Y", "Y"),
+    }
+
+    # The page's parts, grouped from the prefetched sections (see for_page()).
+
+    @cached_property
+    def _sections(self) -> list["Section"]:
+        sections = list(self.sections.all())
+        children: dict[int, list[Section]] = {}
+        for section in sections:
+            if section.parent_id:
+                children.setdefault(section.parent_id, []).append(section)
+        for section in sections:
+            section.subpanels = children.get(section.pk, [])
+        return sections
+
+    def _top_level(self, kind: str) -> list["Section"]:
+        return [s for s in self._sections if s.kind == kind and not s.parent_id]
+
+    @property
+    def narrative_sections(self) -> list["Section"]:
+        return self._top_level(Section.Kind.NARRATIVE)
+
+    @property
+    def panels(self) -> list["Section"]:
+        """Cause panels, then impact panels: what led to the event, then what followed."""
+        return self._top_level(Section.Kind.CAUSE) + self._top_level(Section.Kind.IMPACT)
+
+    @property
+    def fun_facts(self) -> list["Section"]:
+        return self._top_level(Section.Kind.FUN_FACT)
+
+    @property
+    def all_panels(self) -> list["Section"]:
+        """Every cause and impact panel, sub-panels included."""
+        return [s for s in self._sections if s.is_panel]
+
+    def find_panel(self, anchor: str) -> "Section | None":
+        return next((s for s in self.all_panels if s.anchor == anchor), None)
+
+
+class Section(models.Model):
+    """A part of a lesson: narrative text, a cause or impact panel, or a fun fact."""
+
+    class Kind(models.TextChoices):
+        NARRATIVE = "narrative", "Narrative"
+        CAUSE = "cause", "Cause"
+        IMPACT = "impact", "Impact"
+        FUN_FACT = "fun_fact", "Fun fact"
+
+    PANEL_KINDS = {Kind.CAUSE, Kind.IMPACT}
+
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="sections")
+    order = models.PositiveIntegerField(default=0)
+    kind = models.CharField(max_length=9, choices=Kind, default=Kind.NARRATIVE)
+    heading = models.CharField(max_length=200)
+    anchor = models.SlugField(
+        max_length=80,
+        blank=True,
+        editable=False,
+        help_text="The section's address within the lesson, made from its first heading and then kept.",
+    )
+    body = models.TextField(blank=True, help_text="Markdown: *italic*, **bold**, [links](https://…), lists.")
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="children",
+        help_text="Makes this a sub-panel inside another cause or impact panel of the same lesson.",
+    )
+    # Rendered on save, so that pages never run Markdown or the sanitiser.
+    body_html = models.TextField(editable=False, blank=True)
+    teaser = models.TextField(editable=False, blank=True)
+
+    class Meta:
+        ordering = ["order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["lesson", "anchor"], name="unique_section_anchor_per_lesson"),
+        ]
+
+    def __str__(self) -> str:
+        return self.heading
+
+    def save(self, *args, **kwargs):
+        if not self.anchor:
+            self.anchor = self._free_anchor()
+        self.body_html = render_markdown(self.body)
+        self.teaser = first_sentence(self.body_html)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("events:panel", args=[self.lesson.slug, self.anchor])
+
+    def _free_anchor(self) -> str:
+        """An anchor made from the heading, numbered if another section of the lesson has it."""
+        base = slugify(self.heading)[:72] or "section"
+        taken = set(
+            Section.objects.filter(lesson_id=self.lesson_id, anchor__startswith=base)
+            .exclude(pk=self.pk)
+            .values_list("anchor", flat=True)
+        )
+        anchor, number = base, 2
+        while anchor in taken:
+            anchor, number = f"{base}-{number}", number + 1
+        return anchor
+
+    def clean(self):
+        if not self.heading.strip():
+            raise ValidationError({"heading": "Give the section a heading."})
+        if self.parent_id:
+            parent = self.parent
+            if parent.lesson_id != self.lesson_id:
+                raise ValidationError({"parent": "The parent panel must belong to the same lesson."})
+            if parent.parent_id:
+                raise ValidationError({"parent": "A sub-panel cannot hold sub-panels of its own."})
+            if parent.pk == self.pk:
+                raise ValidationError({"parent": "A section cannot be its own parent."})
+
+    @property
+    def is_panel(self) -> bool:
+        return self.kind in self.PANEL_KINDS
+
+    @property
+    def heading_level(self) -> int:
+        return 3 if self.parent_id else 2
+
+
+class Reading(models.Model):
+    """A recommended book or article for a lesson."""
+
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="readings")
+    order = models.PositiveIntegerField(default=0)
+    title = models.CharField(max_length=300)
+    authors = models.CharField(max_length=300, help_text='As on the title page, e.g. "Lorenz M. Lüthi".')
+    publisher = models.CharField(max_length=200, blank=True)
+    year = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1400), MaxValueValidator(2100)]
+    )
+    url = models.URLField("URL", blank=True, help_text="The publisher's or a library catalogue's page.")
+    note = models.TextField(blank=True, help_text="Why a student might read it.")
+
+    class Meta:
+        ordering = ["order", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.authors})"

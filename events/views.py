@@ -1,0 +1,35 @@
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+
+from .models import Lesson
+
+
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    lessons = Lesson.objects.published().for_index()
+    return render(request, "events/index.html", {"lessons": lessons})
+
+
+@require_GET
+def lesson(request: HttpRequest, slug: str) -> HttpResponse:
+    lesson = get_object_or_404(Lesson.objects.published().for_page(), slug=slug)
+    expand_all = request.GET.get("expand") == "all"
+    open_panels = {section.pk for section in lesson.all_panels} if expand_all else set()
+    return render(request, "events/lesson.html", {"lesson": lesson, "open_panels": open_panels})
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def panel(request: HttpRequest, slug: str, anchor: str) -> HttpResponse:
+    """A panel's body as a fragment for htmx; otherwise the whole lesson with that panel open."""
+    queryset = Lesson.objects.published()
+    lesson = get_object_or_404(queryset.with_sections() if request.htmx else queryset.for_page(), slug=slug)
+    section = lesson.find_panel(anchor)
+    if section is None:
+        raise Http404("This lesson has no panel at that address.")
+    if request.htmx:
+        return render(request, "events/lesson.html#panel-body", {"lesson": lesson, "section": section})
+    open_panels = {section.pk, section.parent_id}
+    return render(request, "events/lesson.html", {"lesson": lesson, "open_panels": open_panels})

@@ -1,0 +1,56 @@
+import os
+from pathlib import Path
+
+import pytest
+
+from events.importer import import_lesson, parse_lesson_document, read_lesson_file
+from events.models import Lesson, Section
+
+# pytest-playwright's sync API runs an event loop in the test thread; without this,
+# Django refuses ORM calls (the test database set-up included) in browser tests.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_DOCUMENT = ROOT / "content" / "lessons" / "ussrs-withdrawal-from-china.txt"
+FIXTURE_DOCUMENTS = Path(__file__).resolve().parent / "fixtures" / "lessons"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    # Debian's Chromium: Playwright's own browser download cannot be reached.
+    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium"}
+
+
+def import_document(path: Path, *, publish: bool = True) -> Lesson:
+    lesson, _ = import_lesson(document=parse_lesson_document(read_lesson_file(path)), publish=publish)
+    return lesson
+
+
+@pytest.fixture
+def seed_lesson(db) -> Lesson:
+    """The shipped lesson on the USSR's withdrawal from China, published."""
+    return import_document(SEED_DOCUMENT)
+
+
+@pytest.fixture
+def make_lesson(db):
+    """A published lesson with the given numbers of cause panels and readings."""
+
+    def make(slug="a-lesson", *, panels=1, readings=1, status=Lesson.Status.PUBLISHED, **fields):
+        lesson = Lesson.objects.create(
+            slug=slug,
+            title=fields.pop("title", slug.replace("-", " ").title()),
+            event_date=fields.pop("event_date", "1960-07-16"),
+            summary=fields.pop("summary", "Something happened."),
+            status=status,
+            **fields,
+        )
+        for number in range(1, panels + 1):
+            lesson.sections.create(
+                order=number, kind=Section.Kind.CAUSE, heading=f"Cause {number}", body=f"Why {number}. More."
+            )
+        for number in range(1, readings + 1):
+            lesson.readings.create(order=number, title=f"Book {number}", authors="A. Historian", year=2001)
+        return lesson
+
+    return make
