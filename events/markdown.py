@@ -24,7 +24,11 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[\"“(]?[A-Z0-9])")
 
 def render_markdown(text: str) -> str:
     """Render an editor's Markdown to sanitised HTML."""
-    html = _parser.render(text or "")
+    return sanitise_html(_parser.render(text or ""))
+
+
+def sanitise_html(html: str) -> str:
+    """Keep only the tags, attributes and URL schemes listed above."""
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

@@ -2,6 +2,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from events.importer import import_lesson, parse_lesson_document, read_lesson_file
 from events.models import Lesson, Section
@@ -9,6 +10,9 @@ from events.models import Lesson, Section
 # pytest-playwright's sync API runs an event loop in the test thread; without this,
 # Django refuses ORM calls (the test database set-up included) in browser tests.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# Tests run with DEBUG off but without collectstatic: WhiteNoise serves from the source folders.
+settings.WHITENOISE_USE_FINDERS = True
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_DOCUMENT = ROOT / "content" / "lessons" / "ussrs-withdrawal-from-china.txt"

@@ -1,0 +1,327 @@
+import datetime
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from events.importer import MAX_DOCUMENT_BYTES, LessonDocumentError, parse_lesson_document
+from events.models import Lesson, Reading, Section
+
+from .conftest import FIXTURE_DOCUMENTS, SEED_DOCUMENT
+
+pytestmark = pytest.mark.django_db
+
+# The seed exactly as first written, with the two readings the shipped lesson corrects.
+ORIGINAL_SEED = FIXTURE_DOCUMENTS.parent / "original-seed-uncorrected.txt"
+BERLIN = FIXTURE_DOCUMENTS / "berlin-wall.txt"
+CUBA = FIXTURE_DOCUMENTS / "cuban-missile-crisis.txt"
+
+MINIMAL = """The Key Event: A Small Event
+In 1901 something small happened.
+Why It Happened
+Because it did.
+"""
+
+
+def run_import(*paths, publish=False):
+    """Run import_lesson as an editor would; return (stdout, stderr, error or None)."""
+    from io import StringIO
+
+    out, err = StringIO(), StringIO()
+    try:
+        call_command("import_lesson", *map(str, paths), *(["--publish"] if publish else []), stdout=out, stderr=err)
+    except CommandError as error:
+        return out.getvalue(), err.getvalue(), error
+    return out.getvalue(), err.getvalue(), None
+
+
+def snapshot():
+    """Everything the importer may touch, to show that a failed import changed nothing."""
+    return (
+        list(Lesson.objects.order_by("pk").values()),
+        list(Section.objects.order_by("pk").values()),
+        list(Reading.objects.order_by("pk").values()),
+    )
+
+
+def sections_of(lesson):
+    return [(s.kind, s.heading, s.parent.heading if s.parent else None) for s in lesson.sections.order_by("order")]
+
+
+# The shipped seed lesson
+
+
+def test_seed_maps_onto_lesson_sections_and_readings():
+    out, err, error = run_import(SEED_DOCUMENT)
+
+    assert error is None, err
+    lesson = Lesson.objects.get()
+    assert lesson.title == "USSR's Withdrawal from China"
+    assert lesson.slug == "ussrs-withdrawal-from-china"
+    assert lesson.event_date == datetime.date(1960, 7, 16)
+    assert lesson.date_precision == Lesson.DatePrecision.DAY
+    assert lesson.summary.startswith("On 16 July 1960 the Soviet government told China")
+    assert sections_of(lesson) == [
+        ("narrative", "Background of Sino-Soviet Relations", None),
+        ("cause", "Reasons for Withdrawal", None),
+        ("impact", "Impact of the USSR's Withdrawal from China", None),
+        ("impact", "Shift in China's Foreign Policy", "Impact of the USSR's Withdrawal from China"),
+        ("impact", "Consequences for the Cold War", "Impact of the USSR's Withdrawal from China"),
+        ("fun_fact", "Interesting Facts about the USSR's Withdrawal", None),
+    ]
+    background = lesson.sections.get(kind="narrative")
+    assert background.body.count("\n\n") == 1, "two paragraphs stay two paragraphs"
+    assert background.body_html.count("<p>") == 2
+
+
+def test_seed_readings_are_the_verified_books_with_publishers_and_years():
+    run_import(SEED_DOCUMENT)
+
+    readings = list(Reading.objects.order_by("order").values_list("title", "authors", "publisher", "year"))
+    assert readings[0] == (
+        "The Sino-Soviet Split: Cold War in the Communist World",
+        "Lorenz M. Lüthi",
+        "Princeton University Press",
+        2008,
+    )
+    assert ("Mao's China and the Cold War", "Chen Jian", "University of North Carolina Press", 2001) in readings
+    assert readings[3][1] == "Odd Arne Westad (ed.)"
+    assert Reading.objects.get(order=4).url.startswith("https://www.wilsoncenter.org/book/brothers-arms")
+    # The original seed's two unverifiable attributions are not shipped.
+    assert not Reading.objects.filter(authors__contains="van der Linden").exists()
+    assert not Reading.objects.filter(title__contains="1956-1966").exists()
+
+
+def test_original_seed_document_imports_in_its_own_format():
+    lesson = parse_lesson_document(ORIGINAL_SEED.read_text())
+
+    assert lesson.title == "USSR's Withdrawal from China"
+    assert (lesson.event_date, lesson.date_precision) == (datetime.date(1960, 1, 1), "year")
+    assert [(s.kind, s.heading) for s in lesson.sections] == [
+        ("narrative", "Background of Sino-Soviet Relations"),
+        ("cause", "Reasons for Withdrawal"),
+        ("impact", "Impact of the USSR's Withdrawal from China"),
+        ("fun_fact", "Interesting Facts about the USSR's Withdrawal"),
+    ]
+    assert [s.heading for s in lesson.sections[2].subpanels] == [
+        "Shift in China's Foreign Policy",
+        "Consequences for the Cold War",
+    ]
+    assert [(r.title, r.authors) for r in lesson.readings] == [
+        ("The Sino-Soviet Split: 1956-1966", "Chen Jian"),
+        ("Mao and the Sino-Soviet Split", "Marcel van der Linden"),
+    ]
+
+
+# Other documents in the same format
+
+
+def test_document_with_date_line_and_differently_worded_headings():
+    run_import(BERLIN)
+
+    lesson = Lesson.objects.get(slug="the-opening-of-the-berlin-wall")
+    assert (lesson.event_date, lesson.date_precision) == (datetime.date(1989, 11, 9), "day")
+    assert lesson.summary.startswith("On the evening of 9 November 1989")
+    assert sections_of(lesson) == [
+        ("narrative", "Setting the Scene", None),
+        ("cause", "Why the Wall Opened", None),
+        ("impact", "Effects of the Opening", None),
+        ("impact", "Results for Germany", "Effects of the Opening"),
+        ("impact", "Legacy in Europe", "Effects of the Opening"),
+        ("fun_fact", "Did You Know?", None),
+    ]
+    assert "<em>immediately</em>" in lesson.sections.get(heading="Why the Wall Opened").body_html
+    assert list(lesson.readings.values_list("authors", "publisher", "year")) == [
+        ("Mary Elise Sarotte", "Basic Books", 2014)
+    ]
+
+
+def test_document_dated_to_the_month_with_cause_subpanels_and_inline_readings():
+    run_import(CUBA)
+
+    lesson = Lesson.objects.get(slug="the-cuban-missile-crisis")
+    assert (lesson.event_date, lesson.date_precision) == (datetime.date(1962, 10, 1), "month")
+    assert lesson.event_date_display == "October 1962"
+    assert sections_of(lesson) == [
+        ("narrative", "What Happened Before", None),
+        ("cause", "Causes of the Crisis", None),
+        ("cause", "Roots in the Bay of Pigs Invasion", "Causes of the Crisis"),
+        ("cause", "Motives in Moscow", "Causes of the Crisis"),
+        ("impact", "Aftermath", None),
+        ("fun_fact", "Fun Facts", None),
+    ]
+    assert list(lesson.readings.values_list("authors", flat=True)) == ["Michael Dobbs", "Robert F. Kennedy"]
+
+
+@pytest.mark.parametrize(
+    ("heading", "kind"),
+    [
+        ("Reasons for the Treaty", "cause"),
+        ("Why Moscow Acted", "cause"),
+        ("The Origins of the Quarrel", "cause"),
+        ("Long-term Consequences", "impact"),
+        ("Effects on Trade", "impact"),
+        ("Legacy", "impact"),
+        ("Aftermath", "impact"),
+        ("Background", "narrative"),
+        ("The People Involved", "narrative"),
+    ],
+)
+def test_section_kind_is_inferred_from_heading_words(heading, kind):
+    document = parse_lesson_document(MINIMAL.replace("Why It Happened", heading))
+
+    assert document.sections[0].kind == kind
+
+
+def test_blank_lines_windows_line_endings_and_byte_order_mark_are_accepted(tmp_path):
+    path = tmp_path / "windows.txt"
+    path.write_bytes(("\ufeff" + MINIMAL.replace("\n", "\r\n\r\n")).encode())
+
+    out, err, error = run_import(path)
+
+    assert error is None, err
+    assert Lesson.objects.get().title == "A Small Event"
+
+
+# Publishing and re-importing
+
+
+def test_import_makes_a_draft_unless_published():
+    run_import(BERLIN)
+    run_import(CUBA, publish=True)
+
+    assert Lesson.objects.get(slug="the-opening-of-the-berlin-wall").status == Lesson.Status.DRAFT
+    cuba = Lesson.objects.get(slug="the-cuban-missile-crisis")
+    assert cuba.status == Lesson.Status.PUBLISHED
+    assert cuba.published_at is not None
+    assert list(Lesson.objects.published()) == [cuba]
+
+
+def test_reimporting_updates_the_lesson_and_never_duplicates(tmp_path):
+    run_import(SEED_DOCUMENT, publish=True)
+    lesson = Lesson.objects.get()
+    edited = tmp_path / "edited.txt"
+    edited.write_text(SEED_DOCUMENT.read_text().replace("Reasons for Withdrawal", "Why Moscow Recalled Its Experts"))
+
+    out, err, error = run_import(edited)
+
+    assert error is None, err
+    assert "updated 'USSR's Withdrawal from China' (published)" in out
+    assert Lesson.objects.count() == 1
+    lesson.refresh_from_db()
+    assert lesson.status == Lesson.Status.PUBLISHED, "re-importing keeps a published lesson published"
+    assert Section.objects.count() == 6
+    assert Reading.objects.count() == 4
+    assert lesson.sections.filter(heading="Why Moscow Recalled Its Experts", kind="cause").exists()
+    assert not lesson.sections.filter(heading="Reasons for Withdrawal").exists()
+
+
+# Bad input: a one-line message naming the file, a non-zero exit, nothing changed
+
+
+def bad_documents(tmp_path):
+    """Each bad document, with a phrase its error message must contain."""
+    cases = {
+        "empty.txt": (b"", "is empty"),
+        "blank.txt": (b"\n  \n\t\n", "is empty"),
+        "binary.txt": (b"The Key Event: X\n\x00\x01\x02\xff", "is not a text file"),
+        "latin1.txt": ("The Key Event: Café\nIn 1960 it happened.\nWhy\nBecause.\n".encode("latin-1"), "not UTF-8"),
+        "no-headings.txt": (b"The Key Event: Flat\nIn 1960 a thing happened. It was long. It went on.", "no headings"),
+        "no-title.txt": (b"Some Heading\nIn 1960 a thing happened.\n", "starts with 'The Key Event: <title>'"),
+        "no-summary.txt": (b"The Key Event: X\nBackground\nIn 1960 a thing happened.\n", "key-event paragraph"),
+        "no-date.txt": (b"The Key Event: X\nSomething happened once.\nWhy\nBecause.\n", "no date found"),
+        "bad-date.txt": (b"The Key Event: X\nDate: sometime\nIn 1960.\nWhy\nBecause.\n", "not a date"),
+        "empty-heading.txt": (
+            b"The Key Event: X\nIn 1960 it happened.\nWhy\nLegacy\nIt lasted.\n",
+            "no text under it",
+        ),
+        "huge.txt": ((MINIMAL + "x" * MAX_DOCUMENT_BYTES).encode(), "larger than 256 KB"),
+        "no-readings.txt": (
+            (MINIMAL + "Further Reading\nAsk your librarian.\n").encode(),
+            "names no readings",
+        ),
+    }
+    for name, (content, _) in cases.items():
+        (tmp_path / name).write_bytes(content)
+    return {tmp_path / name: phrase for name, (_, phrase) in cases.items()}
+
+
+def test_each_bad_document_gets_a_one_line_error_and_changes_nothing(tmp_path):
+    run_import(SEED_DOCUMENT, publish=True)
+    before = snapshot()
+
+    for path, phrase in bad_documents(tmp_path).items():
+        out, err, error = run_import(path)
+
+        assert error is not None, path.name
+        assert err.strip() == err.strip().splitlines()[0], f"{path.name}: one line, got {err!r}"
+        assert err.startswith(f"{path}: "), err
+        assert phrase in err, err
+        assert f"Failed: {path}." in str(error)
+        assert snapshot() == before, path.name
+
+
+def test_unreadable_paths_are_reported(tmp_path):
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    missing = tmp_path / "missing.txt"
+
+    out, err, error = run_import(folder, missing)
+
+    assert f"{folder}: is a folder, not a lesson document" in err
+    assert f"{missing}: no such file" in err
+    assert "Imported 0 of 2 lessons" in str(error)
+
+
+def test_file_the_system_cannot_open_is_reported_with_the_reason(tmp_path):
+    not_a_folder = tmp_path / "lesson.txt"
+    not_a_folder.write_text(MINIMAL)
+
+    out, err, error = run_import(not_a_folder / "inside.txt")
+
+    assert f"{not_a_folder / 'inside.txt'}: cannot be read (Not a directory)" in err
+    assert error is not None
+
+
+def test_bad_file_among_good_ones_does_not_stop_or_undo_them(tmp_path):
+    bad = tmp_path / "broken.txt"
+    bad.write_bytes(b"\x00\x00")
+
+    out, err, error = run_import(SEED_DOCUMENT, bad, BERLIN)
+
+    assert Lesson.objects.count() == 2
+    assert "Imported 2 of 3 lessons (2 created, 0 updated). Failed: " in str(error)
+    assert str(bad) in str(error)
+    assert f"{bad}: is not a text file (it contains binary data)" in err
+
+
+def test_lesson_that_breaks_a_model_rule_rolls_back_whole_file(tmp_path):
+    run_import(SEED_DOCUMENT, publish=True)
+    before = snapshot()
+    long_reading = tmp_path / "long-reading.txt"
+    long_reading.write_text(
+        SEED_DOCUMENT.read_text().replace("Mao's China and the Cold War", "Mao's China " + "and more " * 40)
+    )
+
+    out, err, error = run_import(long_reading)
+
+    assert "reading 'Mao's China and more" in err
+    assert "at most 300 characters" in err
+    assert snapshot() == before
+
+
+def test_if_empty_imports_only_into_an_empty_database(tmp_path):
+    from io import StringIO
+
+    call_command("import_lesson", str(SEED_DOCUMENT), "--publish", "--if-empty", stdout=StringIO())
+    assert Lesson.objects.published().count() == 1
+
+    out = StringIO()
+    call_command("import_lesson", str(BERLIN), "--publish", "--if-empty", stdout=out)
+
+    assert Lesson.objects.count() == 1
+    assert "already holds lessons; nothing imported" in out.getvalue()
+
+
+def test_parse_error_is_a_lesson_document_error():
+    with pytest.raises(LessonDocumentError, match="line 1"):
+        parse_lesson_document("Not a title line\nIn 1960.\n")
