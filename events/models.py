@@ -202,7 +202,10 @@ class Section(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        return reverse("events:panel", args=[self.lesson.slug, self.anchor])
+        """A panel's own page (the lesson with it open); any other section's place in the lesson."""
+        if self.is_panel:
+            return reverse("events:panel", args=[self.lesson.slug, self.anchor])
+        return f"{self.lesson.get_absolute_url()}#{self.anchor}"
 
     def _free_anchor(self) -> str:
         """An anchor made from the heading, numbered if another section of the lesson has it."""

@@ -30,6 +30,7 @@ def panel(request: HttpRequest, slug: str, anchor: str) -> HttpResponse:
     if section is None:
         raise Http404("This lesson has no panel at that address.")
     if request.htmx:
-        return render(request, "events/lesson.html#panel-body", {"lesson": lesson, "section": section})
+        context = {"lesson": lesson, "section": section, "open_panels": set()}
+        return render(request, "events/lesson.html#panel-body", context)
     open_panels = {section.pk, section.parent_id}
     return render(request, "events/lesson.html", {"lesson": lesson, "open_panels": open_panels})

@@ -69,7 +69,10 @@ def test_section_anchor_comes_from_its_heading_and_is_numbered_when_taken(make_l
     first.save()
 
     assert (first.anchor, second.anchor) == ("the-result", "the-result-2")
-    assert first.get_absolute_url() == "/lessons/a-lesson/panels/the-result/"
+    assert first.get_absolute_url() == "/lessons/a-lesson/#the-result"
+    assert lesson.sections.create(heading="Causes", kind="cause").get_absolute_url() == (
+        "/lessons/a-lesson/panels/causes/"
+    )
 
 
 def test_section_body_is_rendered_and_its_first_sentence_kept_on_save(make_lesson):

@@ -138,6 +138,7 @@ def test_panel_fragment_with_subpanels_holds_them_collapsed(client, seed_lesson)
     assert "Hundreds of projects were left unfinished" in html
     assert '<h3 class="panel-heading" id="shift-in-chinas-foreign-policy-heading">' in html
     assert html.count('aria-expanded="false"') == 2
+    assert '<div class="panel-body" id="shift-in-chinas-foreign-policy-body" hidden></div>' in html
     assert "Ussuri river" not in html, "sub-panel bodies load when they are opened"
 
 
@@ -249,3 +250,12 @@ def test_htmx_is_served_from_our_static_files(client, seed_lesson):
 
     assert '<script src="/static/django_htmx/htmx-2.min.js" defer></script>' in html
     assert "//unpkg.com" not in html and "cdn." not in html
+
+
+def test_server_error_page_says_what_happened_and_offers_a_way_back():
+    from django.template.loader import render_to_string
+
+    html = render_to_string("500.html")
+
+    assert "Something went wrong on our side" in html
+    assert 'href="/"' in html
