@@ -8,12 +8,14 @@ PY := $(VENV)/bin/python
 # Django 6.1 needs Python 3.12 or newer; pyenv picks the version in .python-version.
 BASE_PYTHON ?= $(firstword $(shell pyenv which python 2>/dev/null) $(shell command -v python3.13 python3.12 python3 2>/dev/null))
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# The suite runs a second time on this PostgreSQL database when it answers.
+POSTGRES_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: help run test lint python-version
+.PHONY: help run test test-postgres lint python-version
 
 help:
 	@echo "make run    set everything up and serve the site on http://127.0.0.1:$(PORT)"
-	@echo "make test   install what the tests need, then run every check and test"
+	@echo "make test   install what the tests need, then run every check and test (on SQLite and PostgreSQL)"
 
 run: $(VENV)/.installed-run
 	$(PY) manage.py migrate --noinput
@@ -24,6 +26,19 @@ test: $(VENV)/.installed-test /usr/bin/chromium lint
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest
+	@$(MAKE) --no-print-directory test-postgres
+
+test-postgres: $(VENV)/.installed-test
+	@if $(PY) -c 'import sys, psycopg; psycopg.connect(sys.argv[1], connect_timeout=3).close()' \
+	    "$(POSTGRES_TEST_URL)" 2>/dev/null; then \
+	  echo "Running the suite again on PostgreSQL ($(POSTGRES_TEST_URL))."; \
+	  DATABASE_URL="$(POSTGRES_TEST_URL)" $(VENV)/bin/pytest -q; \
+	elif [ "$$CI" = true ]; then \
+	  echo "PostgreSQL does not answer at $(POSTGRES_TEST_URL); CI does not skip the PostgreSQL pass." >&2; \
+	  exit 1; \
+	else \
+	  echo "SKIPPED the PostgreSQL pass: nothing answers at $(POSTGRES_TEST_URL) (set POSTGRES_TEST_URL)."; \
+	fi
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
