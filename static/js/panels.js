@@ -44,7 +44,11 @@
           event.stopPropagation();
           return;
         }
-        if (isLoaded(toggle)) {
+        if (bodyOf(toggle).getAttribute("aria-busy") === "true") {
+          // Still loading: one request is enough.
+          event.preventDefault();
+          event.stopPropagation();
+        } else if (isLoaded(toggle)) {
           event.preventDefault();
           event.stopPropagation();
           expandingAll = false;
@@ -76,16 +80,25 @@
   );
 
   function afterSwap(event) {
-    const body = event.target;
-    if (!body.classList || !body.classList.contains("panel-body")) return;
+    // htmx 2 fires this on the swapped element, htmx 4 on the element that asked.
+    const target = event.target;
+    const body = target.classList.contains("panel-toggle") ? bodyOf(target) : target;
+    if (!body.classList.contains("panel-body")) return;
     body.removeAttribute("aria-busy");
+    // htmx binds swapped-in content only once the swap settles, a moment later; bind the
+    // sub-panel toggles now, so that clicking them at once, or expanding all, stays in place.
+    window.htmx.process(body);
     if (expandingAll) expandAll(body);
   }
 
   function onError(event) {
-    // The fragment could not be loaded: go to the panel's own page instead.
+    // The fragment could not be loaded: go to the panel's own page instead (once,
+    // although htmx may report the same failure under two names).
     const toggle = event.target.closest && event.target.closest(".panel-toggle");
-    if (toggle) window.location.assign(toggle.href);
+    if (toggle && !toggle.dataset.failed) {
+      toggle.dataset.failed = "true";
+      window.location.assign(toggle.href);
+    }
   }
 
   // Event names of htmx 2 and htmx 4.

@@ -1,0 +1,49 @@
+"""axe-core (WCAG 2.2 A and AA rules) on every kind of page, in Chromium."""
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+WCAG_AA = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
+    "resultTypes": ["violations"],
+}
+
+
+def axe_violations(page) -> list:
+    result = Axe().run(page, options=WCAG_AA).response
+    return [(v["id"], v["impact"], [node["target"] for node in v["nodes"]]) for v in result["violations"]]
+
+
+@pytest.mark.parametrize("color_scheme", ["light", "dark"])
+def test_index_and_lesson_with_open_panels_have_no_violations(live_server, seed_lesson, page, color_scheme):
+    page.emulate_media(color_scheme=color_scheme)
+    page.goto(live_server.url + "/")
+    assert axe_violations(page) == []
+
+    page.goto(f"{live_server.url}/lessons/{seed_lesson.slug}/")
+    assert axe_violations(page) == []
+
+    # Swapped-in content is only checked once it is there.
+    page.locator("[data-panels=expand]").click()
+    expect(page.locator("#consequences-for-the-cold-war-body")).to_contain_text("President Nixon")
+    assert axe_violations(page) == []
+
+
+def test_not_found_page_has_no_violations(live_server, db, page):
+    page.goto(live_server.url + "/lessons/no-such-lesson/")
+
+    assert axe_violations(page) == []
+
+
+def test_axe_reports_a_page_that_breaks_the_rules(live_server, db, page):
+    # The check itself can fail: an image without alt text and faint text are reported.
+    page.goto(live_server.url + "/")
+    page.evaluate(
+        "document.querySelector('main').insertAdjacentHTML('beforeend',"
+        ' \'<img src="/static/img/favicon.svg"><p style="color:#bbb">faint</p>\')'
+    )
+
+    assert {violation[0] for violation in axe_violations(page)} >= {"image-alt", "color-contrast"}
