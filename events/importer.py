@@ -251,7 +251,7 @@ def _is_heading(line: str) -> bool:
     return (
         len(line) <= MAX_HEADING_CHARS
         and len(line.split()) <= MAX_HEADING_WORDS
-        and not line.endswith((".", ",", ";", ":", "!", '"', "”", "'", "’", ")"))
+        and not line.endswith((".", ",", ";", ":", "!", '"', "”"))
         and not line.startswith(('"', "“", "-", "*", "#", ">"))
     )
 

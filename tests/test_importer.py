@@ -163,6 +163,7 @@ def test_document_dated_to_the_month_with_cause_subpanels_and_inline_readings():
         ("Legacy", "impact"),
         ("Aftermath", "impact"),
         ("Background", "narrative"),
+        ("Causes (1955–1960)", "cause"),
         ("The People Involved", "narrative"),
     ],
 )
