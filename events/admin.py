@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin
+from django.db import models
 
 from .models import Lesson, Reading, Section
 
@@ -19,10 +21,11 @@ class SectionInline(admin.StackedInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class ReadingInline(admin.TabularInline):
+class ReadingInline(admin.StackedInline):
     model = Reading
     extra = 0
-    fields = ["order", "title", "authors", "publisher", "year", "url", "note"]
+    fields = [("order", "title"), ("authors", "publisher", "year"), ("url", "note")]
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2})}}
 
 
 @admin.register(Lesson)
