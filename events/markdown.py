@@ -10,14 +10,18 @@ from markdown_it import MarkdownIt
 _parser = MarkdownIt("commonmark", {"html": False, "typographer": False})
 
 # The sanitiser is the guarantee; the parser settings above are only the first line.
-# Only plain content tags survive, links keep http(s), mailto and site-relative
-# URLs, and every attribute not listed here (on*, style, …) is dropped.
+# Only plain content tags survive, links keep http(s) and site-relative URLs, and
+# every attribute not listed here (on*, style, …) is dropped.
 ALLOWED_TAGS = {
-    "a", "abbr", "blockquote", "br", "cite", "code", "em", "h3", "h4", "hr",
+    "a", "abbr", "blockquote", "br", "cite", "code", "em", "hr",
     "li", "ol", "p", "pre", "strong", "sub", "sup", "ul",
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "ol": {"start"}}
-ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
+ALLOWED_URL_SCHEMES = {"http", "https"}
+
+# A second parser that keeps every link, so that validation can name the bad ones.
+_link_finder = MarkdownIt("commonmark", {"html": False})
+_link_finder.validateLink = lambda url: True
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[\"“(]?[A-Z0-9])")
 
@@ -46,3 +50,20 @@ def plain_text(html: str) -> str:
 def first_sentence(html: str) -> str:
     """The first sentence of rendered HTML, as plain text, for a collapsed panel."""
     return _SENTENCE_END.split(plain_text(html), maxsplit=1)[0]
+
+
+def disallowed_links(text: str) -> list[str]:
+    """Link and image addresses in Markdown that are neither http(s) nor site-relative."""
+    found = []
+    for token in _link_finder.parse(text or ""):
+        for child in token.children or []:
+            url = child.attrGet("href") or child.attrGet("src")
+            if url is None:
+                continue
+            url = str(url).strip()
+            if url.startswith(("/", "#")) and not url.startswith("//"):
+                continue
+            if url.lower().startswith(("http://", "https://")):
+                continue
+            found.append(url)
+    return found

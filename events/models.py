@@ -1,17 +1,27 @@
 """Lessons, one per historical event, with their sections and readings."""
 
 import datetime
+import re
 from functools import cached_property
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
 from django.utils.text import slugify
 
-from .markdown import first_sentence, render_markdown
+from .identifiers import doi_problem, isbn_problem, normalise_doi, normalise_isbn
+from .markdown import disallowed_links, first_sentence, render_markdown
+
+MARKDOWN_HEADING = re.compile(r"^ {0,3}#{1,6}(?:\s|$)", re.MULTILINE)
+
+
+def validate_not_future_year(year: int) -> None:
+    if year > timezone.now().year:
+        raise ValidationError(f"{year} is in the future: give the year the work was published.")
 
 
 class LessonQuerySet(models.QuerySet):
@@ -67,11 +77,15 @@ class Lesson(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Goes up on every save; an edit form carries the number it started from, so that
+    # a save over someone else's newer one is caught instead of silently overwriting it.
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = LessonQuerySet.as_manager()
 
     class Meta:
         ordering = ["event_date", "title"]
+        permissions = [("publish_lesson", "Can publish and unpublish lessons")]
 
     def __str__(self) -> str:
         return self.title
@@ -79,6 +93,8 @@ class Lesson(models.Model):
     def save(self, *args, **kwargs):
         if self.status == self.Status.PUBLISHED and self.published_at is None:
             self.published_at = timezone.now()
+        if self.pk:
+            self.version += 1
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
@@ -89,6 +105,22 @@ class Lesson(models.Model):
             raise ValidationError(
                 {"event_date": "For a date known only to the month or year, use the first day of it."}
             )
+
+    @property
+    def is_public(self) -> bool:
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.published_at is not None
+            and (self.published_at <= timezone.now())
+        )
+
+    @property
+    def is_scheduled(self) -> bool:
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.published_at is not None
+            and (self.published_at > timezone.now())
+        )
 
     def normalised_event_date(self) -> datetime.date:
         if self.date_precision == self.DatePrecision.YEAR:
@@ -223,6 +255,17 @@ class Section(models.Model):
     def clean(self):
         if not self.heading.strip():
             raise ValidationError({"heading": "Give the section a heading."})
+        if bad := disallowed_links(self.body):
+            raise ValidationError(
+                {
+                    "body": "Links must start with https://, http:// or / (a page of this site). "
+                    f"Change or remove: {', '.join(bad)}"
+                }
+            )
+        if MARKDOWN_HEADING.search(self.body):
+            raise ValidationError(
+                {"body": "A section's text cannot hold headings (lines starting with #): start a new section."}
+            )
         if self.parent_id:
             parent = self.parent
             if parent.lesson_id != self.lesson_id:
@@ -242,7 +285,7 @@ class Section(models.Model):
 
 
 class Reading(models.Model):
-    """A recommended book or article for a lesson."""
+    """A recommended book or article for a lesson, with what shows that it exists."""
 
     lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="readings")
     order = models.PositiveIntegerField(default=0)
@@ -250,13 +293,52 @@ class Reading(models.Model):
     authors = models.CharField(max_length=300, help_text='As on the title page, e.g. "Lorenz M. Lüthi".')
     publisher = models.CharField(max_length=200, blank=True)
     year = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1400), MaxValueValidator(2100)]
+        null=True, blank=True, validators=[MinValueValidator(1400), validate_not_future_year]
     )
-    url = models.URLField("URL", blank=True, help_text="The publisher's or a library catalogue's page.")
+    isbn = models.CharField("ISBN", max_length=20, blank=True, help_text="ISBN-10 or ISBN-13, as printed in the book.")
+    doi = models.CharField(
+        "DOI", max_length=200, blank=True, help_text="For an article, e.g. 10.1017/S0305741000000000."
+    )
+    url = models.URLField("URL", blank=True, help_text="The publisher's or a library catalogue's page for the work.")
     note = models.TextField(blank=True, help_text="Why a student might read it.")
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who checked that the work exists as described.",
+    )
+    checked_on = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["order", "pk"]
 
     def __str__(self) -> str:
         return f"{self.title} ({self.authors})"
+
+    def clean(self):
+        errors = {}
+        if self.isbn:
+            if problem := isbn_problem(self.isbn):
+                errors["isbn"] = f"This ISBN is not valid: {problem}."
+            else:
+                self.isbn = normalise_isbn(self.isbn)
+        if self.doi:
+            if problem := doi_problem(self.doi):
+                errors["doi"] = f"This DOI is not valid: {problem}."
+            else:
+                self.doi = normalise_doi(self.doi)
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def identifier_problem(self) -> str | None:
+        """Why this reading cannot be shown as real yet, or None when it can."""
+        if self.isbn and not isbn_problem(self.isbn):
+            return None
+        if self.doi and not doi_problem(self.doi):
+            return None
+        if self.url:
+            return None
+        return "it has no ISBN, DOI or publisher or library catalogue URL"
