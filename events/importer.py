@@ -1,7 +1,10 @@
 """
-Reading and importing plain-text lesson documents.
+Reading and importing lesson documents.
 
-A document is what editors write and what ships in content/lessons/:
+A document comes in two plain-text forms, and a JSON export (see exporter.py) imports too;
+parse_lesson_document() tells them apart.
+
+The implicit form is what editors write and what ships in content/lessons/:
 
     The Key Event: <title>
     [Date: 16 July 1960]                  optional; else the first date in the key event
@@ -14,32 +17,58 @@ A document is what editors write and what ships in content/lessons/:
     <paragraph>
     Additional Resources
     [<sub-heading>]
-    <text naming readings as "Title" by Author (Publisher, Year)>
+    "Title" by Authors (Publisher, Year). ISBN 978-…. DOI 10.…. https://… Note: …
 
-A heading is a short line of its own with no closing full stop; everything else is
-a paragraph, written in Markdown. A section's kind comes from its heading's words,
-and a heading such as "Impact of …" gathers the impact sections right after it as
-its sub-panels. Editors can correct both in the admin.
+A heading is a short line of its own with no closing full stop; every other line is a
+paragraph, written in Markdown. A section's kind comes from its heading's words, and
+a heading such as "Impact of …" gathers the impact sections right after it as its
+sub-panels. Editors can correct both in the admin.
+
+The explicit form is what the exporter writes, so that nothing has to be guessed. A
+document is in it as soon as one line starts with "## ":
+
+    The Key Event: <title>
+    [Slug: <slug>]
+    [Date: 16 July 1960]
+
+    <key event, Markdown, as written>
+
+    ## <heading> {cause}
+
+    <Markdown, as written>
+
+    ### <heading of a sub-panel of the "## " panel above> {cause}
+
+Only "## " and "### " lines are headings, the text between headings is kept exactly as
+written, and a heading may end with its kind: {narrative}, {cause}, {impact},
+{fun fact} or {readings}; without one the kind comes from its words, as above.
 """
 
 import datetime
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.contrib.auth import get_user_model
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from .models import Lesson, Reading, Section
+from .publishing import reading_problems
 
 MAX_DOCUMENT_BYTES = 256 * 1024
 MAX_HEADING_CHARS = 120
 MAX_HEADING_WORDS = 15
 
+JSON_FORMAT = "history-lesson"
+JSON_FORMAT_VERSION = 1
+
 TITLE_LINE = re.compile(r"^(?:the\s+)?key\s+event\s*:\s*(?P<title>.+)$", re.IGNORECASE)
 DATE_LINE = re.compile(r"^date\s*:\s*(?P<date>.+)$", re.IGNORECASE)
+SLUG_LINE = re.compile(r"^slug\s*:\s*(?P<slug>\S+)$", re.IGNORECASE)
 FUN_FACT_HEADING = re.compile(r"^(fun\s+facts?|did\s+you\s+know)\b", re.IGNORECASE)
 READINGS_HEADING = re.compile(
     r"^(additional\s+resources|further\s+reading|recommended\s+reading|reading\s+list|readings|"
@@ -58,6 +87,19 @@ KIND_WORD = re.compile("|".join(rf"\b(?P<{kind}>{words})\b" for kind, words in K
 # sections of its kind that follow it.
 UMBRELLA_HEADING = re.compile(rf"^(?:the\s+)?(?:{'|'.join(KIND_WORDS.values())})\s+(?:of|for)\b", re.IGNORECASE)
 
+# The explicit form's headings and the kind tags they may end with.
+READINGS = "readings"
+KIND_TAGS = {
+    Section.Kind.NARRATIVE: "narrative",
+    Section.Kind.CAUSE: "cause",
+    Section.Kind.IMPACT: "impact",
+    Section.Kind.FUN_FACT: "fun fact",
+    READINGS: "readings",
+}
+KIND_OF_TAG = {tag: kind for kind, tag in KIND_TAGS.items()} | {"fun_fact": Section.Kind.FUN_FACT}
+EXPLICIT_HEADING = re.compile(r"^(?P<level>##|###) (?P<text>.*)$")
+TRAILING_TAG = re.compile(r"\s*\{(?P<tag>[^{}]*)\}\s*$")
+
 MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 DATE_PATTERNS = [  # most precise first
     (re.compile(rf"\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<month>{MONTHS}),?\s+(?P<year>\d{{3,4}})\b", re.I),
@@ -67,10 +109,21 @@ DATE_PATTERNS = [  # most precise first
     (re.compile(rf"\b(?P<month>{MONTHS}),?\s+(?P<year>\d{{3,4}})\b", re.I), Lesson.DatePrecision.MONTH),
     (re.compile(r"\b(?P<year>1\d{3}|20\d{2})\b"), Lesson.DatePrecision.YEAR),
 ]  # fmt: skip
+# On a Date line a bare number can only be a year, so any year the date field holds is allowed.
+DATE_LINE_YEAR = re.compile(r"(?P<year>\d{3,4})")
 
-QUOTED_TITLE = re.compile(r"[\"“](?P<title>[^\"“”]+)[\"”]")
-PUBLICATION = re.compile(r"\((?P<publisher>[^()]+?),\s*(?P<year>\d{4})\)")
-URL = re.compile(r"<?(?P<url>https?://[^\s<>]+?)>?(?=[\s.,;)]*(?:$|\s))")
+# A reading: "Title" by Authors (Publisher, Year). ISBN …. DOI …. https://… Note: …
+# A title in curly quotes may hold straight ones.
+READING_START = re.compile(r"(?:“(?P<curly>[^“”]+)”|[\"“](?P<straight>[^\"“”]+)[\"”])\s*by\s+", re.IGNORECASE)
+PUBLICATION = re.compile(r"\((?:(?P<publisher>[^()]+?),\s*)?(?P<year>\d{4}|n\.\s?d\.)\)")
+NOTE = re.compile(r"\bNote:\s*", re.IGNORECASE)
+DOI = re.compile(
+    r"(?:https?://(?:dx\.)?doi\.org/|\bdoi:?\s*)(?P<doi>10\.\S+?)(?=[.,;]?(?:\s|$))",
+    re.IGNORECASE,
+)
+ISBN = re.compile(r"\bISBN(?:-?1[03])?:?\s*(?P<isbn>\d[\d-]*[\dX])\b", re.IGNORECASE)
+# A URL ends before closing punctuation; one in <angle brackets> may end with any.
+URL = re.compile(r"<(?P<bracketed>https?://[^\s<>]+)>|(?P<url>https?://[^\s<>]+?)(?=[.,;)]*(?:\s|$))")
 TRAILING_CONNECTIVES = re.compile(r"(?:[\s,;.:]|\band\b|\bor\b)+$", re.IGNORECASE)
 
 
@@ -83,7 +136,7 @@ class ParsedSection:
     kind: str
     heading: str
     body: str
-    line: int
+    line: int | None = None
     subpanels: list["ParsedSection"] = field(default_factory=list)
 
 
@@ -93,7 +146,13 @@ class ParsedReading:
     authors: str
     publisher: str = ""
     year: int | None = None
+    isbn: str = ""
+    doi: str = ""
     url: str = ""
+    note: str = ""
+    checked_by: str | None = None  # a username
+    checked_on: datetime.date | None = None
+    line: int | None = None
 
 
 @dataclass
@@ -105,6 +164,9 @@ class ParsedLesson:
     summary: str
     sections: list[ParsedSection]
     readings: list[ParsedReading]
+    # A JSON export says who checked each reading; a text document does not, so
+    # re-importing one keeps the checks of the readings it leaves unchanged.
+    carries_checks: bool = False
 
 
 @dataclass
@@ -112,7 +174,11 @@ class _Part:
     heading: str
     line: int
     subheadings: list[str] = field(default_factory=list)
-    paragraphs: list[str] = field(default_factory=list)
+    paragraphs: list[tuple[int, str]] = field(default_factory=list)  # (line number, text)
+
+    @property
+    def body(self) -> str:
+        return "\n\n".join(text for _, text in self.paragraphs)
 
 
 # Reading a file
@@ -157,13 +223,21 @@ def decode_lesson_document(data: bytes) -> str:
 
 
 def parse_lesson_document(text: str) -> ParsedLesson:
-    """Turn a document's text into a ParsedLesson, or raise LessonDocumentError."""
-    lines = [(number, line.strip()) for number, line in enumerate(text.splitlines(), start=1)]
-    lines = [(number, line) for number, line in lines if line]
-    if not lines:
-        raise LessonDocumentError("is empty")
+    """Turn a document's text, plain text or a JSON export, into a ParsedLesson, or raise LessonDocumentError."""
+    if text.lstrip().startswith("{"):
+        return parse_lesson_json(text)
+    return parse_lesson_text(text)
 
-    first_number, first_line = lines[0]
+
+def parse_lesson_text(text: str) -> ParsedLesson:
+    """Turn a plain-text document, implicit or explicit form, into a ParsedLesson."""
+    numbered = list(enumerate(re.split(r"\r\n|\r|\n", text), start=1))
+    content = [(number, line.strip()) for number, line in numbered if line.strip()]
+    if not content:
+        raise LessonDocumentError("is empty")
+    explicit = any(line.startswith("## ") for _, line in numbered)
+
+    first_number, first_line = content[0]
     title_match = TITLE_LINE.match(first_line)
     if not title_match:
         raise LessonDocumentError(f"line {first_number}: a lesson document starts with 'The Key Event: <title>'")
@@ -174,12 +248,47 @@ def parse_lesson_document(text: str) -> ParsedLesson:
     if not slug:
         raise LessonDocumentError(f"line {first_number}: the title has no letters or digits to make an address from")
 
-    rest = lines[1:]
+    # The lines after the title that say what the text cannot: the date, and in the
+    # explicit form the lesson's address (which outlives a change of title).
     explicit_date = None
-    if rest and (date_match := DATE_LINE.match(rest[0][1])):
-        explicit_date = _parse_date_line(date_match["date"], rest[0][0])
-        rest = rest[1:]
+    slug_given = False
+    last_header_line = first_number
+    for number, line in content[1:]:
+        if explicit_date is None and (match := DATE_LINE.match(line)):
+            explicit_date = _parse_date_line(match["date"], number)
+        elif explicit and not slug_given and (match := SLUG_LINE.match(line)):
+            slug, slug_given = match["slug"], True
+        else:
+            break
+        last_header_line = number
 
+    rest = [(number, line) for number, line in numbered if number > last_header_line]
+    if explicit:
+        summary, sections, readings = _parse_explicit(rest)
+    else:
+        stripped = [(number, line.strip()) for number, line in rest if line.strip()]
+        summary, sections, readings = _parse_implicit(stripped)
+
+    event_date, precision = explicit_date or _find_date(summary)
+    if event_date is None:
+        raise LessonDocumentError(
+            'no date found: name it in the key event ("On 16 July 1960", "In 1960") '
+            "or add a line 'Date: 16 July 1960' after the title"
+        )
+
+    return ParsedLesson(
+        title=title,
+        slug=slug,
+        event_date=event_date,
+        date_precision=precision,
+        summary=summary,
+        sections=sections,
+        readings=readings,
+    )
+
+
+def _parse_implicit(rest: list[tuple[int, str]]) -> tuple[str, list[ParsedSection], list[ParsedReading]]:
+    """The implicit form, from its stripped, non-blank lines after the title and date."""
     summary_lines = []
     while rest and not _is_heading(rest[0][1]):
         summary_lines.append(rest.pop(0)[1])
@@ -191,33 +300,18 @@ def parse_lesson_document(text: str) -> ParsedLesson:
         raise LessonDocumentError(
             f"line {rest[0][0]}: the key-event paragraph is missing; write it on the line after the title"
         )
-    summary = "\n\n".join(summary_lines)
 
-    event_date, precision = explicit_date or _find_date(summary)
-    if event_date is None:
-        raise LessonDocumentError(
-            'no date found: name it in the key event ("On 16 July 1960", "In 1960") '
-            "or add a line 'Date: 16 July 1960' after the title"
-        )
-
-    parts = _split_parts(rest)
     sections: list[ParsedSection] = []
     readings: list[ParsedReading] = []
-    for part in parts:
+    for part in _split_parts(rest):
         if READINGS_HEADING.match(part.heading):
-            found = _parse_readings(" ".join(part.paragraphs))
-            if not found:
-                raise LessonDocumentError(
-                    f"line {part.line}: '{part.heading}' names no readings; "
-                    'write each as "Title" by Author (Publisher, Year)'
-                )
-            readings.extend(found)
+            readings.extend(_readings_of_part(part.heading, part.line, part.paragraphs))
         elif FUN_FACT_HEADING.match(part.heading):
             sections.append(
                 ParsedSection(
                     kind=Section.Kind.FUN_FACT,
                     heading=part.subheadings[0] if part.subheadings else part.heading,
-                    body="\n\n".join(part.paragraphs),
+                    body=part.body,
                     line=part.line,
                 )
             )
@@ -226,7 +320,7 @@ def parse_lesson_document(text: str) -> ParsedLesson:
                 ParsedSection(
                     kind=_kind_of(part.heading),
                     heading=part.heading,
-                    body="\n\n".join(part.paragraphs),
+                    body=part.body,
                     line=part.line,
                 )
             )
@@ -235,16 +329,81 @@ def parse_lesson_document(text: str) -> ParsedLesson:
     for section in _walk(sections):
         if not section.body and not section.subpanels:
             raise LessonDocumentError(f"line {section.line}: the heading '{section.heading}' has no text under it")
+    return "\n\n".join(summary_lines), sections, readings
 
-    return ParsedLesson(
-        title=title,
-        slug=slug,
-        event_date=event_date,
-        date_precision=precision,
-        summary=summary,
-        sections=sections,
-        readings=readings,
-    )
+
+def _parse_explicit(rest: list[tuple[int, str]]) -> tuple[str, list[ParsedSection], list[ParsedReading]]:
+    """The explicit form, from its lines after the title and header, as written."""
+    summary_lines: list[tuple[int, str]] = []
+    parts: list[tuple[int, str, str, list[tuple[int, str]]]] = []  # line, level, heading text, lines
+    for number, line in rest:
+        if match := EXPLICIT_HEADING.match(line):
+            parts.append((number, match["level"], match["text"].strip(), []))
+        else:
+            (parts[-1][3] if parts else summary_lines).append((number, line))
+
+    summary = _verbatim(summary_lines)
+    if not summary:
+        raise LessonDocumentError(
+            f"line {parts[0][0]}: the key-event paragraph is missing; write it on the line after the title"
+        )
+
+    sections: list[ParsedSection] = []
+    readings: list[ParsedReading] = []
+    panel = None  # the "## " panel that a "### " sub-panel belongs to
+    for number, level, text, lines in parts:
+        heading, kind, tagged = _explicit_heading(text, number, level)
+        if level == "##":
+            if kind == READINGS:
+                readings.extend(_readings_of_part(heading, number, lines))
+                panel = None
+                continue
+            section = ParsedSection(kind=kind, heading=heading, body=_verbatim(lines), line=number)
+            sections.append(section)
+            panel = section if section.kind in Section.PANEL_KINDS else None
+        else:
+            if panel is None:
+                raise LessonDocumentError(
+                    f"line {number}: '### {heading}' is a sub-panel, so it must follow a '## ' cause or impact panel"
+                )
+            if kind == READINGS:
+                raise LessonDocumentError(f"line {number}: readings cannot be a sub-panel; start them with '## '")
+            if not tagged and kind not in Section.PANEL_KINDS:
+                kind = panel.kind  # an untagged sub-panel is of its panel's kind unless its words say otherwise
+            panel.subpanels.append(ParsedSection(kind=kind, heading=heading, body=_verbatim(lines), line=number))
+    return summary, sections, readings
+
+
+def _explicit_heading(text: str, line: int, level: str) -> tuple[str, str, bool]:
+    """An explicit heading's text, its kind (from its tag, or else from its words) and whether it was tagged."""
+    heading = text
+    if tag := TRAILING_TAG.search(text):
+        name = " ".join(tag["tag"].lower().split())
+        if name not in KIND_OF_TAG:
+            raise LessonDocumentError(
+                f"line {line}: '{{{tag['tag']}}}' is not a kind; end the heading with "
+                + ", ".join(f"{{{name}}}" for name in KIND_TAGS.values())
+            )
+        heading = text[: tag.start()].strip()
+    if not heading:
+        raise LessonDocumentError(f"line {line}: write the heading after '{level} '")
+    if tag:
+        return heading, KIND_OF_TAG[name], True
+    if READINGS_HEADING.match(heading):
+        return heading, READINGS, False
+    if FUN_FACT_HEADING.match(heading):
+        return heading, Section.Kind.FUN_FACT, False
+    return heading, _kind_of(heading), False
+
+
+def _verbatim(lines: list[tuple[int, str]]) -> str:
+    """Lines as written, without the blank lines around them."""
+    text = [line for _, line in lines]
+    while text and not text[0].strip():
+        text.pop(0)
+    while text and not text[-1].strip():
+        text.pop()
+    return "\n".join(text)
 
 
 def _is_heading(line: str) -> bool:
@@ -262,7 +421,7 @@ def _split_parts(lines: list[tuple[int, str]]) -> list[_Part]:
     for number, line in lines:
         current = parts[-1] if parts else None
         if not _is_heading(line):
-            current.paragraphs.append(line)
+            current.paragraphs.append((number, line))
         elif (
             current
             and not current.paragraphs
@@ -312,7 +471,8 @@ def _find_date(text: str) -> tuple[datetime.date | None, str | None]:
 
 
 def _parse_date_line(value: str, line: int) -> tuple[datetime.date, str]:
-    for pattern, precision in DATE_PATTERNS:
+    patterns = [*DATE_PATTERNS[:-1], (DATE_LINE_YEAR, Lesson.DatePrecision.YEAR)]
+    for pattern, precision in patterns:
         match = pattern.fullmatch(value.strip())
         if match and (date := _date_from(match)) is not None:
             return date, precision
@@ -330,29 +490,195 @@ def _date_from(match: re.Match) -> datetime.date | None:
         return None
 
 
-def _parse_readings(text: str) -> list[ParsedReading]:
-    """Readings named as "Title" by Author, optionally followed by (Publisher, Year) and a URL."""
+def _readings_of_part(heading: str, line: int, lines: list[tuple[int, str]]) -> list[ParsedReading]:
+    found = [reading for number, text in lines for reading in parse_reading_line(text, line=number)]
+    if not found:
+        raise LessonDocumentError(
+            f"line {line}: '{heading}' names no readings; "
+            'write each as "Title" by Authors (Publisher, Year), on a line of its own'
+        )
+    return found
+
+
+def parse_reading_line(text: str, *, line: int | None = None) -> list[ParsedReading]:
+    """
+    The readings a line names, each as "Title" by Authors, then optionally (Publisher, Year),
+    (Year) or (Publisher, n.d.), an ISBN, a DOI, a URL and "Note: …" to the end of the line.
+    Prose such as 'consider reading "A" by X and "B" by Y.' names two.
+    """
     readings = []
-    titles = list(QUOTED_TITLE.finditer(text))
-    for index, match in enumerate(titles):
-        end = titles[index + 1].start() if index + 1 < len(titles) else len(text)
-        tail = text[match.end() : end].strip()
-        if not tail.lower().startswith("by "):
-            continue
-        tail = tail[3:]
-        reading = ParsedReading(title=match["title"].strip(), authors="")
-        if url := URL.search(tail):
-            reading.url = url["url"]
-            tail = tail[: url.start()] + tail[url.end() :]
-        publications = list(PUBLICATION.finditer(tail))
-        if publications:
-            last = publications[-1]
-            reading.publisher, reading.year = last["publisher"].strip(), int(last["year"])
-            tail = tail[: last.start()]
-        reading.authors = TRAILING_CONNECTIVES.sub("", tail).strip()
-        if reading.authors:
+    starts = list(READING_START.finditer(text))
+    for index, start in enumerate(starts):
+        end = starts[index + 1].start() if index + 1 < len(starts) else len(text)
+        tail = text[start.end() : end]
+        note = ""
+        if note_match := NOTE.search(tail):
+            # A note runs to the end of the line, whatever it quotes.
+            note = text[start.end() + note_match.end() :].strip()
+            tail = tail[: note_match.start()]
+        reading = _parse_reading_tail((start["curly"] or start["straight"]).strip(), tail, line)
+        if reading:
+            reading.note = note
             readings.append(reading)
+        if note_match:
+            break
     return readings
+
+
+def _parse_reading_tail(title: str, tail: str, line: int | None) -> ParsedReading | None:
+    """A reading from its title and the text after "by", its note already cut off."""
+    reading = ParsedReading(title=title, authors="", line=line)
+    markers = []  # where each identifier starts: the authors and publication end before them
+    for name, pattern in (("doi", DOI), ("isbn", ISBN), ("url", URL)):
+        matches = list(pattern.finditer(tail))
+        if len(matches) > 1:
+            raise LessonDocumentError(
+                f"{_where(line)}reading '{_short(title)}' has {len(matches)} {name.upper()}s; give one"
+            )
+        if matches:
+            match = matches[0]
+            setattr(reading, name, next(value for value in match.groups() if value))
+            markers.append(match.start())
+            # Blank the DOI out, so that a https://doi.org/… address is not also taken for the URL.
+            tail = tail[: match.start()] + " " * (match.end() - match.start()) + tail[match.end() :]
+
+    before = tail[: min(markers)] if markers else tail
+    publications = list(PUBLICATION.finditer(before))
+    if publications:
+        last = publications[-1]
+        reading.publisher = (last["publisher"] or "").strip()
+        reading.year = None if last["year"].startswith("n") else int(last["year"])
+        reading.authors = before[: last.start()].strip().rstrip(",;").strip()
+    elif markers:
+        # "by Authors. ISBN …": drop the one full stop that separates them.
+        reading.authors = re.sub(r"[\s,;]*\.?[\s,;]*$", "", before)
+    else:
+        reading.authors = TRAILING_CONNECTIVES.sub("", before).strip()
+    reading.authors = reading.authors.strip()
+    return reading if reading.authors else None
+
+
+def parse_lesson_json(text: str) -> ParsedLesson:
+    """Turn a JSON export (see exporter.lesson_to_json) into a ParsedLesson, or raise LessonDocumentError."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise LessonDocumentError(
+            f"is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
+        ) from None
+    if not isinstance(data, dict) or data.get("format") != JSON_FORMAT:
+        raise LessonDocumentError(f'is JSON but not a lesson export: it has no "format": "{JSON_FORMAT}"')
+    if data.get("format_version") != JSON_FORMAT_VERSION:
+        raise LessonDocumentError(
+            f"is a lesson export in format version {data.get('format_version')!r}; "
+            f"this site reads version {JSON_FORMAT_VERSION}"
+        )
+    lesson = _JsonObject(
+        data,
+        "",
+        required={"format", "format_version", "title", "slug", "event_date", "date_precision", "summary"},
+        optional={"sections", "readings"},
+    )
+    precision = lesson.text("date_precision")
+    if precision not in Lesson.DatePrecision.values:
+        raise LessonDocumentError(
+            f"JSON: date_precision is '{precision}'; use one of {', '.join(Lesson.DatePrecision.values)}"
+        )
+
+    sections: list[ParsedSection] = []
+    top_level: dict[int, ParsedSection] = {}
+    for index, item in enumerate(lesson.list("sections")):
+        where = f"sections[{index}]."
+        entry = _JsonObject(item, where, required={"kind", "heading"}, optional={"body", "parent"})
+        kind = entry.text("kind")
+        if kind not in Section.Kind.values:
+            raise LessonDocumentError(f"JSON: {where}kind is '{kind}'; use one of {', '.join(Section.Kind.values)}")
+        section = ParsedSection(kind=kind, heading=entry.text("heading"), body=entry.text("body"))
+        parent = entry.number("parent")
+        if parent is None:
+            sections.append(section)
+            top_level[index] = section
+        elif parent in top_level:
+            top_level[parent].subpanels.append(section)
+        else:
+            raise LessonDocumentError(
+                f"JSON: {where}parent is {parent}; it must be the position of an earlier section that has no parent"
+            )
+
+    readings = []
+    for index, item in enumerate(lesson.list("readings")):
+        entry = _JsonObject(
+            item,
+            f"readings[{index}].",
+            required={"title", "authors"},
+            optional={"publisher", "year", "isbn", "doi", "url", "note", "checked_by", "checked_on"},
+        )
+        readings.append(
+            ParsedReading(
+                title=entry.text("title"),
+                authors=entry.text("authors"),
+                publisher=entry.text("publisher"),
+                year=entry.number("year"),
+                isbn=entry.text("isbn"),
+                doi=entry.text("doi"),
+                url=entry.text("url"),
+                note=entry.text("note"),
+                checked_by=entry.text("checked_by", null=True),
+                checked_on=entry.date("checked_on", null=True),
+            )
+        )
+
+    return ParsedLesson(
+        title=lesson.text("title"),
+        slug=lesson.text("slug"),
+        event_date=lesson.date("event_date"),
+        date_precision=precision,
+        summary=lesson.text("summary"),
+        sections=sections,
+        readings=readings,
+        carries_checks=True,
+    )
+
+
+class _JsonObject:
+    """One object of a JSON export, whose values are read with one-line errors naming where they are."""
+
+    def __init__(self, data, where: str, *, required: set[str], optional: set[str]):
+        self.data, self.where = data, where
+        if not isinstance(data, dict):
+            raise LessonDocumentError(f"JSON: {where.rstrip('.') or 'the lesson'} must be an object")
+        if missing := sorted(required - data.keys()):
+            raise LessonDocumentError(f"JSON: {where}{missing[0]} is missing")
+        if unknown := sorted(data.keys() - required - optional):
+            raise LessonDocumentError(f"JSON: {where}{unknown[0]} is not a field this site knows")
+
+    def _get(self, key, types, description, null):
+        value = self.data.get(key)
+        if value is None and null:
+            return None
+        if not isinstance(value, types) or isinstance(value, bool):
+            raise LessonDocumentError(f"JSON: {self.where}{key} must be {description}")
+        return value
+
+    def text(self, key: str, *, null: bool = False) -> str | None:
+        if key not in self.data and not null:
+            return ""
+        return self._get(key, str, "text" + (" or null" if null else ""), null)
+
+    def number(self, key: str) -> int | None:
+        return self._get(key, int, "a whole number or null", null=True)
+
+    def list(self, key: str) -> list:
+        return self._get(key, list, "a list", null=True) or []
+
+    def date(self, key: str, *, null: bool = False) -> datetime.date | None:
+        value = self._get(key, str, "a date like 1960-07-16" + (" or null" if null else ""), null)
+        if value is None:
+            return None
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            raise LessonDocumentError(f"JSON: {self.where}{key} '{value}' is not a date like 1960-07-16") from None
 
 
 # Importing
@@ -363,7 +689,8 @@ def import_lesson(*, document: ParsedLesson, publish: bool = False) -> tuple[Les
     """
     Create or update the lesson with the document's slug, replacing its sections and
     readings, in one transaction. A new lesson is a draft unless publish is set; an
-    existing one keeps its status unless publish is set.
+    existing one keeps its status unless publish is set. A lesson that is to be
+    published must have an identifier for every reading (see publishing.py).
     """
     lesson = Lesson.objects.select_for_update().filter(slug=document.slug).first()
     created = lesson is None
@@ -378,9 +705,10 @@ def import_lesson(*, document: ParsedLesson, publish: bool = False) -> tuple[Les
     try:
         lesson.full_clean(validate_unique=False)
     except ValidationError as error:
-        raise LessonDocumentError("; ".join(error.messages)) from None
+        raise LessonDocumentError(_messages(error, Lesson)) from None
     lesson.save()
 
+    checks = {} if created or document.carries_checks else _checks_of(lesson.readings.all())
     lesson.sections.all().delete()
     lesson.readings.all().delete()
     order = 0
@@ -390,19 +718,93 @@ def import_lesson(*, document: ParsedLesson, publish: bool = False) -> tuple[Les
         for child in parsed.subpanels:
             order += 1
             _create_section(lesson, child, order, parent=parent)
-    readings = [
-        Reading(lesson=lesson, order=order, **vars(parsed)) for order, parsed in enumerate(document.readings, 1)
-    ]
-    for reading in readings:
-        try:
-            reading.full_clean()
-        except ValidationError as error:
-            raise LessonDocumentError(f"reading '{reading.title[:60]}': {'; '.join(error.messages)}") from None
+    readings = [_reading(lesson, parsed, order, checks) for order, parsed in enumerate(document.readings, 1)]
+    if lesson.status == Lesson.Status.PUBLISHED and (problems := reading_problems(readings)):
+        action = "cannot publish" if publish else "cannot update the published lesson"
+        raise LessonDocumentError(f"{action}: {' '.join(problems)}")
     Reading.objects.bulk_create(readings)
     return lesson, created
 
 
 def _create_section(lesson: Lesson, parsed: ParsedSection, order: int, parent: Section | None = None) -> Section:
-    return Section.objects.create(
+    section = Section(
         lesson=lesson, order=order, kind=parsed.kind, heading=parsed.heading, body=parsed.body, parent=parent
     )
+    try:
+        section.full_clean()
+    except ValidationError as error:
+        raise LessonDocumentError(
+            f"{_where(parsed.line)}section '{_short(parsed.heading)}': {_messages(error, Section)}"
+        ) from None
+    section.save()
+    return section
+
+
+def _reading(lesson: Lesson, parsed: ParsedReading, order: int, checks: dict) -> Reading:
+    """A checked, unsaved Reading; with no word on who checked it, an unchanged reading keeps its check."""
+    where = f"{_where(parsed.line)}reading '{_short(parsed.title)}'"
+    checked_by = None
+    if parsed.checked_by:
+        User = get_user_model()
+        try:
+            checked_by = User._default_manager.get_by_natural_key(parsed.checked_by)
+        except User.DoesNotExist:
+            raise LessonDocumentError(
+                f"{where}: it was checked by '{parsed.checked_by}', who has no account on this site"
+            ) from None
+    reading = Reading(
+        lesson=lesson,
+        order=order,
+        title=parsed.title,
+        authors=parsed.authors,
+        publisher=parsed.publisher,
+        year=parsed.year,
+        isbn=parsed.isbn,
+        doi=parsed.doi,
+        url=parsed.url,
+        note=parsed.note,
+        checked_by=checked_by,
+        checked_on=parsed.checked_on,
+    )
+    try:
+        reading.full_clean()
+    except ValidationError as error:
+        raise LessonDocumentError(f"{where}: {_messages(error, Reading)}") from None
+    if (check := checks.get(_described_as(reading))) is not None:
+        reading.checked_by_id, reading.checked_on = check
+    return reading
+
+
+def _described_as(reading: Reading) -> tuple:
+    """What a check vouches for: that a work with this description exists."""
+    return (reading.title, reading.authors, reading.publisher, reading.year, reading.isbn, reading.doi, reading.url)
+
+
+def _checks_of(readings) -> dict[tuple, tuple]:
+    return {
+        _described_as(reading): (reading.checked_by_id, reading.checked_on)
+        for reading in readings
+        if reading.checked_by_id or reading.checked_on
+    }
+
+
+def _messages(error: ValidationError, model: type[models.Model]) -> str:
+    """A model's validation errors on one line; Django's generic ones say which field they are about."""
+    if not hasattr(error, "error_dict"):
+        return "; ".join(error.messages)
+    messages = []
+    for name, errors in error.error_dict.items():
+        for each in errors:
+            message = " ".join(each.messages)
+            if each.code and name != NON_FIELD_ERRORS:
+                message = f"{model._meta.get_field(name).verbose_name}: {message}"
+            messages.append(message)
+    return "; ".join(messages)
+
+
+def _where(line: int | None) -> str:
+    return f"line {line}: " if line else ""
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 60 else text[:59] + "…"

@@ -4,6 +4,7 @@ import datetime
 import re
 from functools import cached_property
 
+import reversion
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
@@ -14,7 +15,8 @@ from django.utils.dateformat import format as format_date
 from django.utils.text import slugify
 
 from .identifiers import doi_problem, isbn_problem, normalise_doi, normalise_isbn
-from .markdown import disallowed_links, first_sentence, render_markdown
+from .markdown import disallowed_links, first_sentence, plain_text, render_markdown
+from .readability import ReadingLevel, reading_level
 
 MARKDOWN_HEADING = re.compile(r"^ {0,3}#{1,6}(?:\s|$)", re.MULTILINE)
 
@@ -29,6 +31,12 @@ class LessonQuerySet(models.QuerySet):
         """Lessons the public may see: published, with a publish time that has come."""
         return self.filter(status=Lesson.Status.PUBLISHED, published_at__lte=timezone.now())
 
+    def visible_to(self, user):
+        """Published lessons for the public; drafts and scheduled lessons too for staff, to preview."""
+        if user.is_active and user.is_staff and user.has_perm("events.view_lesson"):
+            return self.all()
+        return self.published()
+
     def for_index(self):
         return self.order_by("event_date", "title").only("title", "slug", "event_date", "date_precision", "summary")
 
@@ -42,6 +50,7 @@ class LessonQuerySet(models.QuerySet):
         )
 
 
+@reversion.register(follow=["sections", "readings"])
 class Lesson(models.Model):
     """One historical event, taught as a key-event summary, sections and readings."""
 
@@ -56,7 +65,10 @@ class Lesson(models.Model):
 
     title = models.CharField(max_length=200)
     slug = models.SlugField(
-        max_length=200, unique=True, help_text="The lesson's address: /lessons/<slug>/. Keep it stable."
+        max_length=200,
+        unique=True,
+        help_text="The lesson's address: /lessons/<slug>/. Keep it stable.",
+        error_messages={"unique": "Another lesson already has this address: change the slug, e.g. add the year."},
     )
     event_date = models.DateField(help_text="For an event known only to the month or year, use the first day of it.")
     date_precision = models.CharField(
@@ -122,6 +134,11 @@ class Lesson(models.Model):
             and (self.published_at > timezone.now())
         )
 
+    def reading_level(self) -> ReadingLevel:
+        """The reading level of the summary and every section's text, as saved."""
+        texts = [self.summary, *(plain_text(section.body_html) for section in self.sections.all())]
+        return reading_level("\n\n".join(texts))
+
     def normalised_event_date(self) -> datetime.date:
         if self.date_precision == self.DatePrecision.YEAR:
             return self.event_date.replace(month=1, day=1)
@@ -183,6 +200,7 @@ class Lesson(models.Model):
         return next((s for s in self.all_panels if s.anchor == anchor), None)
 
 
+@reversion.register()
 class Section(models.Model):
     """A part of a lesson: narrative text, a cause or impact panel, or a fun fact."""
 
@@ -284,6 +302,7 @@ class Section(models.Model):
         return 3 if self.parent_id else 2
 
 
+@reversion.register()
 class Reading(models.Model):
     """A recommended book or article for a lesson, with what shows that it exists."""
 

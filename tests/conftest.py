@@ -13,6 +13,8 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 # Tests run with DEBUG off but without collectstatic: WhiteNoise serves from the source folders.
 settings.WHITENOISE_USE_FINDERS = True
+# Test users' passwords need no protection, and the default hasher is slow on purpose.
+settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_DOCUMENT = ROOT / "content" / "lessons" / "ussrs-withdrawal-from-china.txt"
@@ -54,7 +56,41 @@ def make_lesson(db):
                 order=number, kind=Section.Kind.CAUSE, heading=f"Cause {number}", body=f"Why {number}. More."
             )
         for number in range(1, readings + 1):
-            lesson.readings.create(order=number, title=f"Book {number}", authors="A. Historian", year=2001)
+            lesson.readings.create(
+                order=number, title=f"Book {number}", authors="A. Historian", year=2001, isbn="9780000000002"
+            )
         return lesson
 
     return make
+
+
+def make_staff(django_user_model, username: str, role: str):
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user(username, password=f"{username}-password-1", is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def editor(db, django_user_model):
+    """A member of the Editors role: edits lessons but cannot publish them."""
+    return make_staff(django_user_model, "edna", "Editors")
+
+
+@pytest.fixture
+def publisher(db, django_user_model):
+    """A member of the Publishers role: edits, publishes and unpublishes lessons."""
+    return make_staff(django_user_model, "paul", "Publishers")
+
+
+@pytest.fixture
+def editor_client(client, editor):
+    client.force_login(editor)
+    return client
+
+
+@pytest.fixture
+def publisher_client(client, publisher):
+    client.force_login(publisher)
+    return client

@@ -1,10 +1,18 @@
 import datetime
+import re
 
 import pytest
 from django.core.management import CommandError, call_command
 
-from events.importer import MAX_DOCUMENT_BYTES, LessonDocumentError, parse_lesson_document
+from events.importer import (
+    MAX_DOCUMENT_BYTES,
+    LessonDocumentError,
+    ParsedReading,
+    parse_lesson_document,
+    parse_reading_line,
+)
 from events.models import Lesson, Reading, Section
+from events.publishing import reading_problems
 
 from .conftest import FIXTURE_DOCUMENTS, SEED_DOCUMENT
 
@@ -73,22 +81,49 @@ def test_seed_maps_onto_lesson_sections_and_readings():
     assert background.body_html.count("<p>") == 2
 
 
-def test_seed_readings_are_the_verified_books_with_publishers_and_years():
+def test_seed_readings_are_the_verified_books_with_their_identifiers():
     run_import(SEED_DOCUMENT)
 
-    readings = list(Reading.objects.order_by("order").values_list("title", "authors", "publisher", "year"))
-    assert readings[0] == (
-        "The Sino-Soviet Split: Cold War in the Communist World",
-        "Lorenz M. Lüthi",
-        "Princeton University Press",
-        2008,
+    readings = list(Reading.objects.order_by("order").values_list("title", "authors", "publisher", "year", "isbn"))
+    assert readings == [
+        (
+            "Mao and the Sino-Soviet Partnership, 1945–1959: A New History",
+            "Zhihua Shen and Yafeng Xia",
+            "Lexington Books",
+            2015,
+            "9781498511711",
+        ),
+        (
+            "Mao and the Sino-Soviet Split, 1959–1973: A New History",
+            "Danhui Li and Yafeng Xia",
+            "Lexington Books",
+            2018,
+            "9781498511667",
+        ),
+        (
+            "Two Suns in the Heavens: The Sino-Soviet Struggle for Supremacy, 1962–1967",
+            "Sergey Radchenko",
+            "Woodrow Wilson Center Press / Stanford University Press",
+            2009,
+            "9780804758796",
+        ),
+        (
+            "Brothers in Arms: The Rise and Fall of the Sino-Soviet Alliance, 1945–1963",
+            "Odd Arne Westad (ed.)",
+            "Woodrow Wilson Center Press / Stanford University Press",
+            1998,
+            "",
+        ),
+    ]
+    assert Reading.objects.get(order=4).url == (
+        "https://www.wilsoncenter.org/book/brothers-arms-the-rise-and-fall-the-sino-soviet-alliance-1945-1963"
     )
-    assert ("Mao's China and the Cold War", "Chen Jian", "University of North Carolina Press", 2001) in readings
-    assert readings[3][1] == "Odd Arne Westad (ed.)"
-    assert Reading.objects.get(order=4).url.startswith("https://www.wilsoncenter.org/book/brothers-arms")
-    # The original seed's two unverifiable attributions are not shipped.
+    assert Reading.objects.get(order=3).note == "Reads the split as a struggle for leadership of the communist world."
+    assert all(reading.identifier_problem is None for reading in Reading.objects.all())
+    # The original seed's two unverifiable attributions are not shipped, nor books with no verified identifier.
     assert not Reading.objects.filter(authors__contains="van der Linden").exists()
     assert not Reading.objects.filter(title__contains="1956-1966").exists()
+    assert not Reading.objects.filter(authors__in=["Lorenz M. Lüthi", "Chen Jian"]).exists()
 
 
 def test_original_seed_document_imports_in_its_own_format():
@@ -188,13 +223,61 @@ def test_blank_lines_windows_line_endings_and_byte_order_mark_are_accepted(tmp_p
 
 def test_import_makes_a_draft_unless_published():
     run_import(BERLIN)
-    run_import(CUBA, publish=True)
+    run_import(SEED_DOCUMENT, publish=True)
 
     assert Lesson.objects.get(slug="the-opening-of-the-berlin-wall").status == Lesson.Status.DRAFT
-    cuba = Lesson.objects.get(slug="the-cuban-missile-crisis")
-    assert cuba.status == Lesson.Status.PUBLISHED
-    assert cuba.published_at is not None
-    assert list(Lesson.objects.published()) == [cuba]
+    seed = Lesson.objects.get(slug="ussrs-withdrawal-from-china")
+    assert seed.status == Lesson.Status.PUBLISHED
+    assert seed.published_at is not None
+    assert list(Lesson.objects.published()) == [seed]
+
+
+def test_publishing_needs_an_identifier_for_every_reading_and_changes_nothing_otherwise():
+    run_import(SEED_DOCUMENT, publish=True)
+    before = snapshot()
+
+    out, err, error = run_import(CUBA, publish=True)
+
+    assert err.strip() == (
+        f"{CUBA}: cannot publish: "
+        "Reading “One Minute to Midnight: Kennedy, Khrushchev, and Castro on the Brink of Nuclear War”: "
+        "it has no ISBN, DOI or publisher or library catalogue URL. "
+        "Reading “Thirteen Days: A Memoir of the Cuban Missile Crisis”: "
+        "it has no ISBN, DOI or publisher or library catalogue URL."
+    )
+    assert snapshot() == before
+
+    out, err, error = run_import(CUBA)
+
+    assert error is None, err
+    assert Lesson.objects.get(slug="the-cuban-missile-crisis").status == Lesson.Status.DRAFT
+
+
+def test_reimporting_a_published_lesson_also_needs_identifiers(tmp_path):
+    run_import(SEED_DOCUMENT, publish=True)
+    before = snapshot()
+    edited = tmp_path / "edited.txt"
+    edited.write_text(SEED_DOCUMENT.read_text().replace(" ISBN 978-0-8047-5879-6.", ""))
+
+    out, err, error = run_import(edited)
+
+    assert "cannot update the published lesson: Reading “Two Suns in the Heavens" in err
+    assert snapshot() == before
+
+
+def test_reading_problems_names_each_reading_without_an_identifier():
+    readings = [
+        Reading(title="Has an ISBN", authors="A", isbn="978-1-4985-1166-7"),
+        Reading(title="Has a DOI", authors="A", doi="10.1017/S0305741000000000"),
+        Reading(title="Has a URL", authors="A", url="https://example.org/book"),
+        Reading(title="Has a bad ISBN", authors="A", isbn="978-1-4985-1166-8"),
+        Reading(title="Has nothing", authors="A"),
+    ]
+
+    assert reading_problems(readings) == [
+        "Reading “Has a bad ISBN”: it has no ISBN, DOI or publisher or library catalogue URL.",
+        "Reading “Has nothing”: it has no ISBN, DOI or publisher or library catalogue URL.",
+    ]
 
 
 def test_reimporting_updates_the_lesson_and_never_duplicates(tmp_path):
@@ -240,6 +323,33 @@ def bad_documents(tmp_path):
             (MINIMAL + "Further Reading\nAsk your librarian.\n").encode(),
             "names no readings",
         ),
+        "bad-link.txt": (
+            MINIMAL.replace("Because it did.", "See [this](javascript:alert(1)).").encode(),
+            "line 3: section 'Why It Happened': Links must start with https://, http:// or / "
+            "(a page of this site). Change or remove: javascript:alert(1)",
+        ),
+        "markdown-heading.txt": (
+            MINIMAL.replace("Because it did.", "Because it did.\n# A heading").encode(),
+            "line 3: section 'Why It Happened': A section's text cannot hold headings",
+        ),
+        "long-heading.txt": (
+            f"{MINIMAL}## {'Long ' * 50}{{narrative}}\nText.\n".encode(),
+            "line 5: section 'Long Long Long Long Long Long Long Long Long Long Long Long…': "
+            "heading: Ensure this value has at most 200 characters (it has 249).",
+        ),
+        "bad-isbn.txt": (
+            (MINIMAL + 'Further Reading\n"A Book" by A. Historian (Press, 2001). ISBN 978-1-4985-1166-8.\n').encode(),
+            "line 6: reading 'A Book': This ISBN is not valid: its check digit is wrong",
+        ),
+        "future-year.txt": (
+            (MINIMAL + 'Further Reading\n"A Book" by A. Historian (Press, 2999).\n').encode(),
+            "line 6: reading 'A Book': 2999 is in the future",
+        ),
+        "not-json.json": (
+            b'{"format": "history-lesson", ',
+            "is not valid JSON (line 1, column 30: Expecting property name",
+        ),
+        "wrong-format.json": (b'{"format": "something-else"}', 'not a lesson export: it has no "format"'),
     }
     for name, (content, _) in cases.items():
         (tmp_path / name).write_bytes(content)
@@ -300,13 +410,26 @@ def test_lesson_that_breaks_a_model_rule_rolls_back_whole_file(tmp_path):
     before = snapshot()
     long_reading = tmp_path / "long-reading.txt"
     long_reading.write_text(
-        SEED_DOCUMENT.read_text().replace("Mao's China and the Cold War", "Mao's China " + "and more " * 40)
+        SEED_DOCUMENT.read_text().replace("Two Suns in the Heavens", "Two Suns " + "and more " * 40)
     )
 
     out, err, error = run_import(long_reading)
 
-    assert "reading 'Mao's China and more" in err
-    assert "at most 300 characters" in err
+    assert "line 23: reading 'Two Suns and more" in err
+    assert "title: Ensure this value has at most 300 characters" in err
+    assert snapshot() == before
+
+
+def test_later_section_that_breaks_a_model_rule_rolls_back_earlier_ones(tmp_path):
+    run_import(SEED_DOCUMENT, publish=True)
+    before = snapshot()
+    bad_link = tmp_path / "bad-link.txt"
+    bad_link.write_text(SEED_DOCUMENT.read_text().replace("in June 1960,", "in [June 1960](ftp://example.org),"))
+
+    out, err, error = run_import(bad_link)
+
+    assert "line 6: section 'Reasons for Withdrawal': Links must start with" in err
+    assert "Change or remove: ftp://example.org" in err
     assert snapshot() == before
 
 
@@ -326,3 +449,160 @@ def test_if_empty_imports_only_into_an_empty_database(tmp_path):
 def test_parse_error_is_a_lesson_document_error():
     with pytest.raises(LessonDocumentError, match="line 1"):
         parse_lesson_document("Not a title line\nIn 1960.\n")
+
+
+# Reading lines
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (
+            '"Mao and the Sino-Soviet Split" by Danhui Li and Yafeng Xia (Lexington Books, 2018). '
+            "ISBN 978-1-4985-1166-7.",
+            ParsedReading(
+                "Mao and the Sino-Soviet Split",
+                "Danhui Li and Yafeng Xia",
+                "Lexington Books",
+                2018,
+                isbn="978-1-4985-1166-7",
+            ),
+        ),
+        (
+            '"Brothers in Arms" by Odd Arne Westad (ed.) (Stanford University Press, 1998) https://example.org/b',
+            ParsedReading(
+                "Brothers in Arms",
+                "Odd Arne Westad (ed.)",
+                "Stanford University Press",
+                1998,
+                url="https://example.org/b",
+            ),
+        ),
+        ('"A Pamphlet" by A. Writer (1848).', ParsedReading("A Pamphlet", "A. Writer", "", 1848)),
+        ('"Undated" by A. Writer (Some Press, n.d.).', ParsedReading("Undated", "A. Writer", "Some Press", None)),
+        (
+            '"An Article" by B. Scholar (2011). doi:10.1017/S0305741011000000. Note: Short and clear.',
+            ParsedReading(
+                "An Article", "B. Scholar", "", 2011, doi="10.1017/S0305741011000000", note="Short and clear."
+            ),
+        ),
+        (
+            '"An Article" by B. Scholar. DOI 10.1080/14682745.2011.123',
+            ParsedReading("An Article", "B. Scholar", doi="10.1080/14682745.2011.123"),
+        ),
+        (
+            '"An Article" by B. Scholar https://doi.org/10.1000/xyz Note: See also "Other" by C. Writer.',
+            ParsedReading("An Article", "B. Scholar", doi="10.1000/xyz", note='See also "Other" by C. Writer.'),
+        ),
+        (
+            '“A "Quoted" Word” by Jo Smith Jr.. ISBN-10: 0-8047-5879-X <https://example.org/a_(b)>',
+            ParsedReading('A "Quoted" Word', "Jo Smith Jr.", isbn="0-8047-5879-X", url="https://example.org/a_(b)"),
+        ),
+    ],
+)
+def test_reading_line_parts(line, expected):
+    assert parse_reading_line(line) == [expected]
+
+
+def test_readings_in_prose_keep_working():
+    readings = parse_reading_line(
+        'Two good books are "One Minute to Midnight" by Michael Dobbs (Alfred A. Knopf, 2008) and '
+        '"Thirteen Days" by Robert F. Kennedy (W. W. Norton, 1969).'
+    )
+
+    assert [(r.title, r.authors, r.publisher, r.year) for r in readings] == [
+        ("One Minute to Midnight", "Michael Dobbs", "Alfred A. Knopf", 2008),
+        ("Thirteen Days", "Robert F. Kennedy", "W. W. Norton", 1969),
+    ]
+
+
+def test_reading_with_two_isbns_is_refused():
+    with pytest.raises(LessonDocumentError, match="line 9: reading 'A' has 2 ISBNs; give one"):
+        parse_reading_line('"A" by B (C, 2001). ISBN 978-1-4985-1166-7. ISBN 978-1-4985-1171-1.', line=9)
+
+
+# The explicit form
+
+
+EXPLICIT = """The Key Event: A Small Event
+Slug: small-event
+Date: March 1901
+
+In 1901 something small happened.
+
+- it was small
+- it was brief
+
+## Legacy {narrative}
+
+A short line
+
+Another paragraph.
+
+## Why It Mattered {impact}
+
+## Effects on Trade
+
+Trade went on.
+
+### Bay of Pigs
+
+Not that one.
+
+### Why Ports Closed {cause}
+
+They closed.
+
+## Sources {narrative}
+
+Letters.
+
+## Fun Facts
+
+It rained.
+
+## Reading list {readings}
+
+"A Book" by A. Historian (Press, 2001). ISBN 978-1-4985-1166-7.
+"""
+
+
+def test_explicit_form_keeps_text_as_written_and_takes_kinds_from_tags():
+    document = parse_lesson_document(EXPLICIT)
+
+    assert (document.slug, document.event_date, document.date_precision) == (
+        "small-event",
+        datetime.date(1901, 3, 1),
+        "month",
+    )
+    assert document.summary == "In 1901 something small happened.\n\n- it was small\n- it was brief"
+    assert [(s.kind, s.heading, s.body, s.line) for s in document.sections] == [
+        ("narrative", "Legacy", "A short line\n\nAnother paragraph.", 10),
+        ("impact", "Why It Mattered", "", 16),
+        ("impact", "Effects on Trade", "Trade went on.", 18),
+        ("narrative", "Sources", "Letters.", 30),
+        ("fun_fact", "Fun Facts", "It rained.", 34),
+    ]
+    assert [(s.kind, s.heading, s.body) for s in document.sections[2].subpanels] == [
+        ("impact", "Bay of Pigs", "Not that one."),
+        ("cause", "Why Ports Closed", "They closed."),
+    ]
+    assert [(r.title, r.isbn, r.line) for r in document.readings] == [("A Book", "978-1-4985-1166-7", 40)]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("## Effects on Trade", "## Trade"), "line 22: '### Bay of Pigs' is a sub-panel, so it must follow"),
+        (("{narrative}", "{story}"), "line 10: '{story}' is not a kind; end the heading with {narrative}, {cause}"),
+        (("## Sources {narrative}", "## {narrative}"), "line 30: write the heading after '## '"),
+        (("### Bay of Pigs", "### Bay of Pigs {readings}"), "line 22: readings cannot be a sub-panel"),
+        (
+            ("In 1901 something small happened.\n\n- it was small\n- it was brief\n", ""),
+            "line 6: the key-event paragraph is missing",
+        ),
+    ],
+)
+def test_explicit_form_mistakes_are_named_with_their_line(change, message):
+    with pytest.raises(LessonDocumentError, match=re.escape(message)):
+        parse_lesson_document(EXPLICIT.replace(*change))

@@ -63,8 +63,8 @@ def test_lesson_page_shows_every_part_of_the_seed(client, seed_lesson):
     assert "On 16 July 1960 the Soviet government told China" in html
     assert '<h2 id="background-of-sino-soviet-relations-heading">Background of Sino-Soviet Relations</h2>' in html
     assert "Fun fact" in html and "343 contracts" in html
-    assert "<cite>The Sino-Soviet Split: Cold War in the Communist World</cite>" in html
-    assert "(Princeton University Press, 2008)" in html
+    assert "<cite>Mao and the Sino-Soviet Split, 1959–1973: A New History</cite>" in html
+    assert "(Lexington Books, 2018)" in html
     assert html.count("<h1") == 1
 
 

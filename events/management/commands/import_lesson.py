@@ -1,3 +1,6 @@
+from pathlib import Path
+
+import reversion
 from django.core.management.base import BaseCommand, CommandError
 
 from events.importer import LessonDocumentError, import_lesson, parse_lesson_document, read_lesson_file
@@ -6,15 +9,20 @@ from events.models import Lesson
 
 class Command(BaseCommand):
     help = (
-        "Import plain-text lesson documents. Each file imports in its own transaction: a bad "
-        "file is reported and skipped, and the others still import. Re-importing a lesson "
-        "with the same title updates it."
+        "Import lesson documents: plain text, or JSON exported from the site. Each file imports "
+        "in its own transaction: a bad file is reported and skipped, and the others still import. "
+        "Re-importing a lesson with the same address (made from its title) updates it."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("files", nargs="+", metavar="FILE", help="lesson documents (.txt, UTF-8)")
+        parser.add_argument("files", nargs="+", metavar="FILE", help="lesson documents (.txt or .json, UTF-8)")
         parser.add_argument(
-            "--publish", action="store_true", help="publish the lessons (new lessons are drafts otherwise)"
+            "--publish",
+            action="store_true",
+            help=(
+                "publish the lessons (new lessons are drafts otherwise); "
+                "each of their readings needs an ISBN, DOI or URL"
+            ),
         )
         parser.add_argument(
             "--if-empty",
@@ -31,7 +39,11 @@ class Command(BaseCommand):
         failed = []
         for name in files:
             try:
-                lesson, is_new = import_lesson(document=parse_lesson_document(read_lesson_file(name)), publish=publish)
+                document = parse_lesson_document(read_lesson_file(name))
+                # Recorded in the lesson's history, like a save in the admin.
+                with reversion.create_revision():
+                    lesson, is_new = import_lesson(document=document, publish=publish)
+                    reversion.set_comment(f"Imported from {Path(name).name}.")
             except LessonDocumentError as error:
                 failed.append(name)
                 self.stderr.write(f"{name}: {error}")
