@@ -27,6 +27,17 @@ from .markdown import disallowed_links, render_markdown
 from .models import Lesson, Reading, Section
 from .publishing import reading_problems
 
+
+class TextWithNewlines(forms.CharField):
+    """Browsers send a textarea's line breaks as CR LF; keep LF, as documents and exports have them."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return value.replace("\r\n", "\n") if value else value
+
+
+TEXT_FIELDS = {models.TextField: {"form_class": TextWithNewlines, "widget": forms.Textarea}}
+
 # Order fields stay ordinary number inputs, so that reordering works without
 # JavaScript; with it, the rows are dragged (or moved with buttons) and renumbered.
 ORDER_WIDGET = forms.NumberInput(attrs={"class": "order-input", "min": 0, "style": "width: 5em"})
@@ -37,7 +48,7 @@ class SectionInline(admin.StackedInline):
     extra = 0
     fields = [("order", "kind"), "heading", "body", ("parent", "anchor")]
     readonly_fields = ["anchor"]
-    formfield_overrides = {models.PositiveIntegerField: {"widget": ORDER_WIDGET}}
+    formfield_overrides = {**TEXT_FIELDS, models.PositiveIntegerField: {"widget": ORDER_WIDGET}}
     classes = ["sortable-inline"]
 
     def get_formset(self, request, obj=None, **kwargs):
@@ -90,6 +101,7 @@ class ReadingInline(admin.StackedInline):
     ]
     readonly_fields = ["checked_record"]
     classes = ["sortable-inline"]
+    formfield_overrides = TEXT_FIELDS
 
     @admin.display(description="Checked")
     def checked_record(self, reading: Reading) -> str:
@@ -124,7 +136,7 @@ class LessonAdminForm(forms.ModelForm):
                 f"Someone else saved this lesson at {localize(timezone.localtime(current[1]))} "
                 f"({latest_editor(self.instance)}), while you were editing it. Your changes are still on this "
                 "page and have not been saved. Open the lesson in a new tab to see theirs; then copy your "
-                "text across, or tick “Save my version over theirs” below and save again.",
+                "text across, or tick “Save my version over theirs” just below and save again.",
                 code="conflict",
             )
         return cleaned_data
@@ -180,6 +192,8 @@ class LessonAdmin(VersionAdmin):
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["reading_level"]
     inlines = [SectionInline, ReadingInline]
+    formfield_overrides = TEXT_FIELDS
+    history_latest_first = True
     actions = ["publish", "unpublish"]
     change_list_template = "admin/events/lesson/change_list.html"
     object_history_template = "admin/events/lesson/object_history.html"
@@ -190,6 +204,7 @@ class LessonAdmin(VersionAdmin):
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = [
+            (None, {"fields": ["version_seen", "overwrite"], "classes": ["edit-conflict"]}),
             (None, {"fields": ["title", "slug", ("event_date", "date_precision"), "summary"]}),
             (
                 "Publishing",
@@ -198,10 +213,9 @@ class LessonAdmin(VersionAdmin):
                     "description": "A publish time in the future schedules the lesson: it appears by itself then.",
                 },
             ),
-            (None, {"fields": ["version_seen", "overwrite"], "classes": ["edit-conflict"]}),
         ]
         if obj:
-            fieldsets.insert(1, ("Reading level", {"fields": ["reading_level"]}))
+            fieldsets.insert(2, ("Reading level", {"fields": ["reading_level"]}))
         return fieldsets
 
     def get_readonly_fields(self, request, obj=None):

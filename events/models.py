@@ -67,7 +67,7 @@ class Lesson(models.Model):
     slug = models.SlugField(
         max_length=200,
         unique=True,
-        help_text="The lesson's address: /lessons/<slug>/. Keep it stable.",
+        help_text="The last part of the lesson's address, after /lessons/. Keep it stable: links to it use it.",
         error_messages={"unique": "Another lesson already has this address: change the slug, e.g. add the year."},
     )
     event_date = models.DateField(help_text="For an event known only to the month or year, use the first day of it.")

@@ -591,3 +591,16 @@ def test_export_then_import_in_the_admin_gives_back_the_same_lesson(editor_clien
     editor_client.post(IMPORT, {"document": SimpleUploadedFile(f"lesson.{suffix}", export.content)})
 
     assert snapshot() == before
+
+
+def test_textarea_line_breaks_from_browsers_are_stored_as_in_documents(editor_client, seed_lesson):
+    data = change_form_data(editor_client.get(change_url(seed_lesson)))
+    body_key = next(key for key, value in data.items() if value.startswith("The alliance between the USSR"))
+    data[body_key] = data[body_key].replace("\n", "\r\n")
+    data["summary"] = data["summary"] + "\r\nA second line."
+
+    editor_client.post(change_url(seed_lesson), data)
+
+    assert "\r" not in seed_lesson.sections.get(kind="narrative").body
+    assert Lesson.objects.get().summary.endswith("\nA second line.")
+    assert "Changed Body" not in versions_of(seed_lesson)[0].revision.get_comment()
