@@ -1,3 +1,4 @@
+import importlib
 import os
 from pathlib import Path
 
@@ -64,9 +65,25 @@ def make_lesson(db):
     return make
 
 
+def ensure_roles() -> None:
+    """The Editors and Publishers groups as migration 0003 makes them: a transactional test (each
+    browser test) ends by emptying every table, so later tests need them made again."""
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.auth.models import Group, Permission
+
+    roles = importlib.import_module("events.migrations.0003_editor_roles")
+    create_permissions(apps.get_app_config("events"), verbosity=0)
+    for name, codenames in [("Editors", roles.EDITORS), ("Publishers", roles.PUBLISHERS)]:
+        group, created = Group.objects.get_or_create(name=name)
+        if created:
+            group.permissions.set(Permission.objects.filter(content_type__app_label="events", codename__in=codenames))
+
+
 def make_staff(django_user_model, username: str, role: str):
     from django.contrib.auth.models import Group
 
+    ensure_roles()
     user = django_user_model.objects.create_user(username, password=f"{username}-password-1", is_staff=True)
     user.groups.add(Group.objects.get(name=role))
     return user

@@ -7,6 +7,7 @@ window.addEventListener("load", function () {
   const previewUrlElement = document.getElementById("preview-markdown-url");
   const previewUrl = previewUrlElement && JSON.parse(previewUrlElement.textContent);
   let dragged = null;
+  let rowsBeforeDrag = [];
 
   function rowsOf(group) {
     return Array.from(group.querySelectorAll(".inline-related:not(.empty-form)"));
@@ -70,30 +71,41 @@ window.addEventListener("load", function () {
     row.querySelector("h3").after(controls);
 
     // Only the handle starts a drag, so that text in the row can still be selected.
-    handle.addEventListener("mousedown", function () { row.draggable = true; });
+    handle.addEventListener("mousedown", function () {
+      row.draggable = true;
+      // A click that starts no drag must not leave the row draggable.
+      document.addEventListener("mouseup", function () { if (dragged !== row) row.draggable = false; }, { once: true });
+    });
     row.addEventListener("dragstart", function (event) {
       dragged = row;
+      rowsBeforeDrag = rowsOf(row.closest(".inline-group"));
       row.classList.add("dragging");
       event.dataTransfer.effectAllowed = "move";
       event.dataTransfer.setData("text/plain", row.id);
     });
+    // The rows move while the pointer passes over them, so the order is settled when the drag
+    // ends, wherever the row is let go (usually over itself, where it has just moved to).
     row.addEventListener("dragend", function () {
       row.draggable = false;
       row.classList.remove("dragging");
       dragged = null;
+      const group = row.closest(".inline-group");
+      const moved = rowsOf(group).some(function (other, index) { return other !== rowsBeforeDrag[index]; });
+      if (moved) {
+        renumber(group);
+        announce(group, "Order changed. Save to keep it.");
+      }
     });
     row.addEventListener("dragover", function (event) {
-      if (!dragged || dragged === row || dragged.parentNode !== row.parentNode) return;
-      event.preventDefault();
+      if (!dragged || dragged.parentNode !== row.parentNode) return;
+      event.preventDefault();  // over the dragged row itself too: dropping there is fine
+      if (dragged === row) return;
       const box = row.getBoundingClientRect();
       const after = event.clientY > box.top + box.height / 2;
       row.insertAdjacentElement(after ? "afterend" : "beforebegin", dragged);
     });
     row.addEventListener("drop", function (event) {
-      event.preventDefault();
-      const group = row.closest(".inline-group");
-      renumber(group);
-      announce(group, "Order changed. Save to keep it.");
+      event.preventDefault();  // the order is settled on dragend
     });
   }
 
