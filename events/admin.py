@@ -210,7 +210,8 @@ class LessonAdmin(VersionAdmin):
                 "Publishing",
                 {
                     "fields": [("status", "published_at")],
-                    "description": "A publish time in the future schedules the lesson: it appears by itself then.",
+                    "description": "When a lesson is ready, an editor sets it to “Ready for review” and a "
+                    "publisher publishes it. A publish time in the future schedules it: it appears by itself then.",
                 },
             ),
         ]
@@ -221,8 +222,16 @@ class LessonAdmin(VersionAdmin):
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
         if not self.has_publish_permission(request):
-            readonly += ["status", "published_at"]
+            # Editors move a lesson between draft and ready for review; publishing is not theirs.
+            readonly += ["published_at"]
+            if obj and obj.status == Lesson.Status.PUBLISHED:
+                readonly += ["status"]
         return readonly
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "status" and not self.has_publish_permission(request):
+            kwargs["choices"] = [(s.value, s.label) for s in (Lesson.Status.DRAFT, Lesson.Status.REVIEW)]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
 
     def get_queryset(self, request):
         return (

@@ -61,6 +61,7 @@ class Lesson(models.Model):
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
+        REVIEW = "review", "Ready for review"  # an editor hands the lesson to a publisher
         PUBLISHED = "published", "Published"
 
     title = models.CharField(max_length=200)

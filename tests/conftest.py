@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.test import Client
 
 from events.importer import import_lesson, parse_lesson_document, read_lesson_file
 from events.models import Lesson, Section
@@ -101,13 +102,17 @@ def publisher(db, django_user_model):
     return make_staff(django_user_model, "paul", "Publishers")
 
 
-@pytest.fixture
-def editor_client(client, editor):
-    client.force_login(editor)
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
     return client
 
 
 @pytest.fixture
-def publisher_client(client, publisher):
-    client.force_login(publisher)
-    return client
+def editor_client(editor):
+    return client_for(editor)
+
+
+@pytest.fixture
+def publisher_client(publisher):
+    return client_for(publisher)

@@ -66,28 +66,50 @@ def test_roles_are_created_with_exactly_their_permissions():
     assert publishers == editors | {"publish_lesson", "delete_lesson"}
 
 
-def test_editor_creates_a_lesson_that_stays_a_draft(editor_client):
-    response = editor_client.post(ADD, new_lesson_data(status="published"))
+def test_editor_creates_a_draft_and_cannot_create_it_published(editor_client):
+    refused = editor_client.post(ADD, new_lesson_data(status="published"))
 
-    assert response.status_code == 302, form_errors(response)
+    assert refused.status_code == 200
+    assert "Select a valid choice. published is not one of the available choices." in text_of(refused)
+    assert not Lesson.objects.exists()
+
+    assert editor_client.post(ADD, new_lesson_data()).status_code == 302
     lesson = Lesson.objects.get(slug="the-bucharest-conference")
     assert lesson.status == Lesson.Status.DRAFT
     assert lesson.sections.get().heading == "Why They Clashed"
     assert lesson.readings.get().isbn == "9781498511667"
 
 
-def test_editor_changes_a_lesson_but_cannot_publish_it(editor_client, seed_lesson):
-    Lesson.objects.filter(pk=seed_lesson.pk).update(status=Lesson.Status.DRAFT, published_at=None)
+def test_editor_hands_a_draft_over_for_review_but_cannot_publish_it(editor_client, publisher, make_lesson):
+    lesson = make_lesson("hand-over", status=Lesson.Status.DRAFT)
+    page = editor_client.get(change_url(lesson))
+    assert 'value="published"' not in text_of(page)
+    data = change_form_data(page)
+
+    refused = editor_client.post(change_url(lesson), {**data, "status": "published"})
+    handed_over = editor_client.post(change_url(lesson), {**data, "status": "review"})
+
+    assert "Select a valid choice." in text_of(refused)
+    assert handed_over.status_code == 302
+    assert Lesson.objects.get().status == Lesson.Status.REVIEW
+    assert not Lesson.objects.published().exists()
+    publisher_client = Client()
+    publisher_client.force_login(publisher)
+    waiting = text_of(publisher_client.get(CHANGELIST, {"status__exact": "review"}))
+    assert "Hand Over" in waiting and "Ready for review" in waiting
+
+
+def test_editor_edits_a_published_lesson_without_unpublishing_it(editor_client, seed_lesson):
     page = editor_client.get(change_url(seed_lesson))
     data = change_form_data(page)
-    data.update(title="USSR's Withdrawal from China (1960)", status="published")
+    data.update(title="USSR's Withdrawal from China (1960)", status="draft")
 
     response = editor_client.post(change_url(seed_lesson), data)
 
-    assert response.status_code == 302, form_errors(response)
+    assert response.status_code == 302
     seed_lesson.refresh_from_db()
     assert seed_lesson.title == "USSR's Withdrawal from China (1960)"
-    assert seed_lesson.status == Lesson.Status.DRAFT
+    assert seed_lesson.status == Lesson.Status.PUBLISHED
     assert 'name="status"' not in text_of(page)
 
 
