@@ -286,6 +286,10 @@ class Section(models.Model):
                 {"body": "A section's text cannot hold headings (lines starting with #): start a new section."}
             )
         if self.parent_id:
+            if self.kind not in self.PANEL_KINDS:
+                raise ValidationError(
+                    {"kind": "A sub-panel is a cause or an impact: choose one, or remove the parent."}
+                )
             parent = self.parent
             if parent.lesson_id != self.lesson_id:
                 raise ValidationError({"parent": "The parent panel must belong to the same lesson."})

@@ -249,7 +249,7 @@ def test_sub_panel_parent_must_be_in_the_same_lesson_and_top_level(editor_client
     assert "Select a valid choice" in text_of(response)
 
     sub_panel = seed_lesson.sections.get(heading="Shift in China's Foreign Policy")
-    grandchild = Section(lesson=seed_lesson, heading="Deeper", parent=sub_panel, body="x")
+    grandchild = Section(lesson=seed_lesson, heading="Deeper", kind="impact", parent=sub_panel, body="x")
     with pytest.raises(Exception, match="cannot hold sub-panels of its own"):
         grandchild.full_clean()
 

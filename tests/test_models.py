@@ -89,9 +89,10 @@ def test_subpanel_parent_must_be_a_top_level_panel_of_the_same_lesson(make_lesso
     parent = lesson.sections.get(heading="Cause 1")
     child = lesson.sections.create(heading="Child", kind=Section.Kind.CAUSE, parent=parent, body="x")
 
-    foreign = Section(lesson=other, heading="Foreign", parent=parent, body="x")
-    grandchild = Section(lesson=lesson, heading="Grandchild", parent=child, body="x")
+    foreign = Section(lesson=other, heading="Foreign", kind=Section.Kind.CAUSE, parent=parent, body="x")
+    grandchild = Section(lesson=lesson, heading="Grandchild", kind=Section.Kind.CAUSE, parent=child, body="x")
     blank = Section(lesson=lesson, heading="   ", body="x")
+    narrative_child = Section(lesson=lesson, heading="Story", kind=Section.Kind.NARRATIVE, parent=parent, body="x")
 
     with pytest.raises(ValidationError, match="must belong to the same lesson"):
         foreign.full_clean()
@@ -99,6 +100,8 @@ def test_subpanel_parent_must_be_a_top_level_panel_of_the_same_lesson(make_lesso
         grandchild.full_clean()
     with pytest.raises(ValidationError, match="Give the section a heading"):
         blank.full_clean()
+    with pytest.raises(ValidationError, match="A sub-panel is a cause or an impact"):
+        narrative_child.full_clean()
 
 
 # The Markdown renderer and its sanitiser
