@@ -50,7 +50,7 @@ class LessonQuerySet(models.QuerySet):
         )
 
 
-@reversion.register(follow=["sections", "readings"])
+@reversion.register(follow=["sections", "readings", "key_terms", "questions", "relations", "interpretations"])
 class Lesson(models.Model):
     """One historical event, taught as a key-event summary, sections and readings."""
 
@@ -90,6 +90,17 @@ class Lesson(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    topics = models.ManyToManyField("Topic", blank=True, related_name="lessons")
+    image = models.ImageField(upload_to="lessons/", blank=True)
+    image_alt = models.CharField(
+        "image description",
+        max_length=300,
+        blank=True,
+        help_text="What the image shows, for readers who cannot see it (alt text).",
+    )
+    image_credit = models.CharField(
+        max_length=300, blank=True, help_text="Who made the image and where it comes from, e.g. its archive."
+    )
     # Goes up on every save; an edit form carries the number it started from, so that
     # a save over someone else's newer one is caught instead of silently overwriting it.
     version = models.PositiveIntegerField(default=1, editable=False)
@@ -114,10 +125,15 @@ class Lesson(models.Model):
         return reverse("events:lesson", args=[self.slug])
 
     def clean(self):
+        errors = {}
         if self.event_date and self.event_date != self.normalised_event_date():
-            raise ValidationError(
-                {"event_date": "For a date known only to the month or year, use the first day of it."}
-            )
+            errors["event_date"] = "For a date known only to the month or year, use the first day of it."
+        if self.image and not self.image_alt.strip():
+            errors["image_alt"] = "Describe what the image shows, for readers who cannot see it."
+        if self.image and not self.image_credit.strip():
+            errors["image_credit"] = "Say who made the image and where it comes from."
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def is_public(self) -> bool:
@@ -201,7 +217,7 @@ class Lesson(models.Model):
         return next((s for s in self.all_panels if s.anchor == anchor), None)
 
 
-@reversion.register()
+@reversion.register(follow=["evidence"])
 class Section(models.Model):
     """A part of a lesson: narrative text, a cause or impact panel, or a fun fact."""
 
@@ -366,3 +382,117 @@ class Reading(models.Model):
         if self.url:
             return None
         return "it has no ISBN, DOI or publisher or library catalogue URL"
+
+
+class Topic(models.Model):
+    """A theme, era or region that lessons belong to, for finding them."""
+
+    class Kind(models.TextChoices):
+        THEME = "theme", "Theme"
+        ERA = "era", "Era"
+        REGION = "region", "Region"
+
+    kind = models.CharField(max_length=6, choices=Kind)
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["kind", "name"]
+        constraints = [models.UniqueConstraint(fields=["kind", "name"], name="unique_topic_name_per_kind")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@reversion.register()
+class KeyTerm(models.Model):
+    """A word a student may not know, explained where it first appears and in the glossary."""
+
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="key_terms")
+    term = models.CharField(max_length=100)
+    definition = models.CharField(max_length=500, help_text="One or two plain sentences.")
+
+    class Meta:
+        ordering = ["term"]
+        constraints = [models.UniqueConstraint(fields=["lesson", "term"], name="unique_term_per_lesson")]
+
+    def __str__(self) -> str:
+        return self.term
+
+
+@reversion.register()
+class DiscussionQuestion(models.Model):
+    """A question a teacher can put to the class about the lesson."""
+
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="questions")
+    order = models.PositiveIntegerField(default=0)
+    question = models.TextField()
+
+    class Meta:
+        ordering = ["order", "pk"]
+
+    def __str__(self) -> str:
+        return self.question[:80]
+
+
+@reversion.register()
+class RelatedLesson(models.Model):
+    """A link from one lesson to another, with how they are related."""
+
+    class Relation(models.TextChoices):
+        LED_TO = "led_to", "Led to"
+        FOLLOWED_FROM = "followed_from", "Followed from"
+        SEE_ALSO = "see_also", "See also"
+
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="relations")
+    related = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="+")
+    relation = models.CharField(max_length=13, choices=Relation, default=Relation.SEE_ALSO)
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["lesson", "related"], name="unique_related_lesson"),
+            models.CheckConstraint(condition=~models.Q(lesson=models.F("related")), name="not_related_to_itself"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_relation_display()}: {self.related}"
+
+
+@reversion.register()
+class Evidence(models.Model):
+    """A source behind a section's claims: "How do we know?"."""
+
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="evidence")
+    order = models.PositiveIntegerField(default=0)
+    title = models.CharField(max_length=300, help_text="The primary source, e.g. a letter, a treaty or a speech.")
+    date = models.CharField(max_length=50, blank=True, help_text='As precisely as known, e.g. "18 July 1960".')
+    source = models.CharField(
+        "archive or publisher", max_length=300, blank=True, help_text="Where the source is kept or published."
+    )
+    url = models.URLField("URL", blank=True)
+
+    class Meta:
+        ordering = ["order", "pk"]
+        verbose_name_plural = "evidence"
+
+    def __str__(self) -> str:
+        return self.title
+
+
+@reversion.register()
+class Interpretation(models.Model):
+    """One historian's reading of the event, set beside others: "Historians disagree"."""
+
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="interpretations")
+    order = models.PositiveIntegerField(default=0)
+    historian = models.CharField(max_length=200)
+    work = models.CharField(max_length=300, help_text="The book or article in which the historian argues it.")
+    argument = models.TextField(help_text="The interpretation, in two or three plain sentences.")
+
+    class Meta:
+        ordering = ["order", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.historian}, {self.work}"

@@ -35,6 +35,18 @@ def panel(request: HttpRequest, slug: str, anchor: str) -> HttpResponse:
     return _lesson_response(request, "events/lesson.html", lesson, open_panels={section.pk, section.parent_id})
 
 
+@require_GET
+def timeline(request: HttpRequest) -> HttpResponse:
+    """All published lessons on a timeline, grouped by decade."""
+    raise Http404("The timeline is not built yet.")
+
+
+@require_GET
+def present(request: HttpRequest, slug: str) -> HttpResponse:
+    """Projector mode: the lesson one step at a time, in large type."""
+    raise Http404("Projector mode is not built yet.")
+
+
 def _lesson_response(request: HttpRequest, template: str, lesson: Lesson, **context) -> HttpResponse:
     response = render(request, template, {"lesson": lesson, **context})
     if not lesson.is_public:

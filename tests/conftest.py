@@ -67,15 +67,16 @@ def make_lesson(db):
 
 
 def ensure_roles() -> None:
-    """The Editors and Publishers groups as migration 0003 makes them: a transactional test (each
+    """The Editors and Publishers groups as migrations 0003 and 0008 make them: a transactional test (each
     browser test) ends by emptying every table, so later tests need them made again."""
     from django.apps import apps
     from django.contrib.auth.management import create_permissions
     from django.contrib.auth.models import Group, Permission
 
     roles = importlib.import_module("events.migrations.0003_editor_roles")
+    content = importlib.import_module("events.migrations.0008_roles_classroom_content").CODENAMES
     create_permissions(apps.get_app_config("events"), verbosity=0)
-    for name, codenames in [("Editors", roles.EDITORS), ("Publishers", roles.PUBLISHERS)]:
+    for name, codenames in [("Editors", roles.EDITORS + content), ("Publishers", roles.PUBLISHERS + content)]:
         group, created = Group.objects.get_or_create(name=name)
         if created:
             group.permissions.set(Permission.objects.filter(content_type__app_label="events", codename__in=codenames))

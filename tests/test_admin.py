@@ -62,7 +62,12 @@ def test_roles_are_created_with_exactly_their_permissions():
     content = {
         f"{action}_{model}" for action in ["view", "add", "change"] for model in ["lesson", "section", "reading"]
     }
-    assert editors == content | {"delete_section", "delete_reading"}
+    classroom = {
+        f"{action}_{model}"
+        for action in ["view", "add", "change", "delete"]
+        for model in ["keyterm", "discussionquestion", "relatedlesson", "evidence", "interpretation", "topic"]
+    }
+    assert editors == content | classroom | {"delete_section", "delete_reading"}
     assert publishers == editors | {"publish_lesson", "delete_lesson"}
 
 
