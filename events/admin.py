@@ -11,7 +11,7 @@ from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import localize
 from django.utils.html import format_html, format_html_join
@@ -24,7 +24,17 @@ from reversion.models import Version
 from .exporter import lesson_to_json, lesson_to_text
 from .importer import LessonDocumentError, decode_lesson_document, import_lesson, parse_lesson_document
 from .markdown import disallowed_links, render_markdown
-from .models import Lesson, Reading, Section
+from .models import (
+    DiscussionQuestion,
+    Evidence,
+    Interpretation,
+    KeyTerm,
+    Lesson,
+    Reading,
+    RelatedLesson,
+    Section,
+    Topic,
+)
 from .publishing import reading_problems
 
 
@@ -46,10 +56,21 @@ ORDER_WIDGET = forms.NumberInput(attrs={"class": "order-input", "min": 0, "style
 class SectionInline(admin.StackedInline):
     model = Section
     extra = 0
-    fields = [("order", "kind"), "heading", "body", ("parent", "anchor")]
-    readonly_fields = ["anchor"]
+    fields = [("order", "kind"), "heading", "body", ("parent", "anchor"), "evidence_link"]
+    readonly_fields = ["anchor", "evidence_link"]
     formfield_overrides = {**TEXT_FIELDS, models.PositiveIntegerField: {"widget": ORDER_WIDGET}}
     classes = ["sortable-inline"]
+
+    @admin.display(description="How do we know?")
+    def evidence_link(self, section: Section) -> str:
+        if not section.pk:
+            return "Save the lesson first, then list the sources behind this section."
+        count = section.evidence.count()
+        return format_html(
+            '<a href="{}">{} — add or change the sources behind this section</a>',
+            reverse("admin:events_section_change", args=[section.pk]),
+            f"{count} source{'s' if count != 1 else ''}",
+        )
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
@@ -109,6 +130,89 @@ class ReadingInline(admin.StackedInline):
             who = reading.checked_by.get_username() if reading.checked_by else "a former user"
             return f"Checked by {who} on {localize(reading.checked_on)}"
         return "Not checked yet"
+
+
+class KeyTermInline(admin.TabularInline):
+    model = KeyTerm
+    extra = 0
+    formfield_overrides = {models.CharField: {"widget": forms.TextInput(attrs={"size": 60})}}
+
+
+class DiscussionQuestionInline(admin.TabularInline):
+    model = DiscussionQuestion
+    extra = 0
+    classes = ["sortable-inline"]
+    formfield_overrides = {
+        models.PositiveIntegerField: {"widget": ORDER_WIDGET},
+        models.TextField: {"form_class": TextWithNewlines, "widget": forms.Textarea(attrs={"rows": 2, "cols": 80})},
+    }
+
+
+class RelatedLessonInline(admin.TabularInline):
+    model = RelatedLesson
+    fk_name = "lesson"
+    extra = 0
+    fields = ["order", "relation", "related"]
+    classes = ["sortable-inline"]
+    formfield_overrides = {models.PositiveIntegerField: {"widget": ORDER_WIDGET}}
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        if obj is not None:
+            formset.form.base_fields["related"].queryset = Lesson.objects.exclude(pk=obj.pk)
+        return formset
+
+
+class InterpretationInline(admin.StackedInline):
+    model = Interpretation
+    extra = 0
+    fields = [("order", "historian"), "work", "argument"]
+    classes = ["sortable-inline"]
+    formfield_overrides = {**TEXT_FIELDS, models.PositiveIntegerField: {"widget": ORDER_WIDGET}}
+
+
+class EvidenceInline(admin.TabularInline):
+    model = Evidence
+    extra = 0
+    fields = ["order", "title", "date", "source", "url"]
+    classes = ["sortable-inline"]
+    formfield_overrides = {models.PositiveIntegerField: {"widget": ORDER_WIDGET}}
+
+
+@admin.register(Section)
+class SectionAdmin(VersionAdmin):
+    """A section's own page, for the sources behind it ("How do we know?")."""
+
+    fields = ["lesson", "heading", "kind"]
+    readonly_fields = ["lesson", "heading", "kind"]
+    inlines = [EvidenceInline]
+    formfield_overrides = TEXT_FIELDS
+
+    def has_module_permission(self, request):
+        return False  # reached from its lesson, not from the admin's index
+
+    def has_add_permission(self, request):
+        return False
+
+    def response_change(self, request, obj):
+        if "_continue" not in request.POST:
+            return redirect("admin:events_lesson_change", obj.lesson_id)
+        return super().response_change(request, obj)
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "lesson_count"]
+    list_filter = ["kind"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(lesson_count=Count("lessons"))
+
+    @admin.display(description="Lessons", ordering="lesson_count")
+    def lesson_count(self, topic: Topic) -> int:
+        return topic.lesson_count
 
 
 class LessonAdminForm(forms.ModelForm):
@@ -185,13 +289,21 @@ class LessonImportForm(forms.Form):
 class LessonAdmin(VersionAdmin):
     form = LessonAdminForm
     list_display = ["title", "event_date_display", "status_display", "section_count", "reading_count", "updated_at"]
-    list_filter = ["status", SectionKindFilter]
+    list_filter = ["status", SectionKindFilter, "topics"]
     search_fields = ["title", "summary", "sections__heading", "sections__body"]
     search_help_text = "Searches titles, key events, section headings and section text."
     date_hierarchy = "event_date"
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["reading_level"]
-    inlines = [SectionInline, ReadingInline]
+    inlines = [
+        SectionInline,
+        ReadingInline,
+        KeyTermInline,
+        DiscussionQuestionInline,
+        InterpretationInline,
+        RelatedLessonInline,
+    ]
+    filter_horizontal = ["topics"]
     formfield_overrides = TEXT_FIELDS
     history_latest_first = True
     actions = ["publish", "unpublish"]
@@ -205,7 +317,8 @@ class LessonAdmin(VersionAdmin):
     def get_fieldsets(self, request, obj=None):
         fieldsets = [
             (None, {"fields": ["version_seen", "overwrite"], "classes": ["edit-conflict"]}),
-            (None, {"fields": ["title", "slug", ("event_date", "date_precision"), "summary"]}),
+            (None, {"fields": ["title", "slug", ("event_date", "date_precision"), "summary", "topics"]}),
+            ("Image", {"fields": ["image", "image_alt", "image_credit"], "classes": ["collapse"]}),
             (
                 "Publishing",
                 {
@@ -216,7 +329,7 @@ class LessonAdmin(VersionAdmin):
             ),
         ]
         if obj:
-            fieldsets.insert(2, ("Reading level", {"fields": ["reading_level"]}))
+            fieldsets.insert(3, ("Reading level", {"fields": ["reading_level"]}))
         return fieldsets
 
     def get_readonly_fields(self, request, obj=None):

@@ -9,11 +9,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.template.defaultfilters import linebreaks_filter as linebreaks
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
 from django.utils.text import slugify
 
+from .glossary import mark_first_uses, term_anchor
 from .identifiers import doi_problem, isbn_problem, normalise_doi, normalise_isbn
 from .markdown import disallowed_links, first_sentence, plain_text, render_markdown
 from .readability import ReadingLevel, reading_level
@@ -40,13 +42,30 @@ class LessonQuerySet(models.QuerySet):
     def for_index(self):
         return self.order_by("event_date", "title").only("title", "slug", "event_date", "date_precision", "summary")
 
+    def count_by_year(self):
+        """(year, number of lessons) pairs in date order: where a timeline's decades and pages start."""
+        return self.values_list("event_date__year").annotate(lessons=models.Count("pk")).order_by("event_date__year")
+
     def with_sections(self):
-        return self.prefetch_related(models.Prefetch("sections", queryset=Section.objects.order_by("order", "pk")))
+        """The sections with their evidence and the key terms marked in them."""
+        return self.prefetch_related(
+            models.Prefetch("sections", queryset=Section.objects.order_by("order", "pk").prefetch_related("evidence")),
+            "key_terms",
+        )
 
     def for_page(self):
-        """Everything a lesson page shows, in three queries whatever its size."""
+        """Everything a lesson page shows, in a fixed number of queries whatever its size."""
         return self.with_sections().prefetch_related(
-            models.Prefetch("readings", queryset=Reading.objects.order_by("order", "pk"))
+            models.Prefetch("readings", queryset=Reading.objects.order_by("order", "pk")),
+            "questions",
+            "interpretations",
+            "topics",
+            models.Prefetch(
+                "relations",
+                queryset=RelatedLesson.objects.filter(
+                    related__status=Lesson.Status.PUBLISHED, related__published_at__lte=timezone.now()
+                ).select_related("related"),
+            ),
         )
 
 
@@ -192,6 +211,22 @@ class Lesson(models.Model):
             section.subpanels = children.get(section.pk, [])
         return sections
 
+    @cached_property
+    def _marked_html(self) -> dict:
+        """The key event and every section's text, with each key term's first use marked."""
+        in_page_order = [
+            section
+            for top in self.narrative_sections + self.panels + self.fun_facts
+            for section in [top, *top.subpanels]
+        ]
+        blocks = [("summary", linebreaks(self.summary, autoescape=True))]
+        blocks += [(section.pk, section.body_html) for section in in_page_order]
+        return mark_first_uses(blocks, self.key_terms.all())
+
+    @property
+    def summary_html(self) -> str:
+        return self._marked_html["summary"]
+
     def _top_level(self, kind: str) -> list["Section"]:
         return [s for s in self._sections if s.kind == kind and not s.parent_id]
 
@@ -315,6 +350,11 @@ class Section(models.Model):
                 raise ValidationError({"parent": "A section cannot be its own parent."})
 
     @property
+    def display_html(self) -> str:
+        """The body as the lesson page shows it: key terms marked where the lesson first uses them."""
+        return self.lesson._marked_html.get(self.pk, self.body_html)
+
+    @property
     def is_panel(self) -> bool:
         return self.kind in self.PANEL_KINDS
 
@@ -418,6 +458,10 @@ class KeyTerm(models.Model):
 
     def __str__(self) -> str:
         return self.term
+
+    @property
+    def anchor(self) -> str:
+        return term_anchor(self.term)
 
 
 @reversion.register()

@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
@@ -9,3 +11,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("events.urls")),
 ]
+
+# Uploaded images in development; in production the web server in front serves them.
+urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

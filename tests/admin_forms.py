@@ -14,6 +14,8 @@ def _field_data(bound_field) -> dict[str, str]:
         return {f"{name}_{index}": _text(part) for index, part in enumerate(parts)}
     if isinstance(widget, forms.CheckboxInput):
         return {name: "on"} if value else {}
+    if isinstance(value, list | tuple):  # a multiple choice, such as a lesson's topics
+        return {name: [_text(item) for item in value]}
     return {name: _text(value)}
 
 

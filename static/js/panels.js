@@ -114,6 +114,9 @@
   let openBeforePrint = null;
 
   window.addEventListener("beforeprint", function () {
+    document.querySelectorAll("details.evidence").forEach(function (details) {
+      details.open = true;
+    });
     const toggles = Array.from(document.querySelectorAll(".panel-toggle"));
     openBeforePrint = new Set(toggles.filter(isOpen));
     for (let index = 0; index < toggles.length; index++) {
