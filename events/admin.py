@@ -509,7 +509,8 @@ class LessonAdmin(VersionAdmin):
     def compare_view(self, request: HttpRequest, object_id: str, version_id: int) -> HttpResponse:
         lesson = self._lesson_for_view(request, object_id)
         version = get_object_or_404(Version.objects.get_for_object(lesson), pk=version_id)
-        then = lesson_to_text(*lesson_state_in(version))
+        old_lesson, old_parts = lesson_state_in(version)
+        then = lesson_to_text(old_lesson, **old_parts)
         now = lesson_to_text(lesson)
         diff = list(difflib.unified_diff(then.splitlines(), now.splitlines(), lineterm="", n=2))[2:]
         context = {
@@ -550,13 +551,28 @@ class LessonAdmin(VersionAdmin):
 MAX_UPLOAD_READ = 1024 * 1024  # the decoder reports anything over its own limit
 
 
-def lesson_state_in(version: Version) -> tuple[Lesson, list[Section], list[Reading]]:
-    """The lesson, its sections and its readings as they were in a revision."""
-    objects = [v._object_version.object for v in version.revision.version_set.all()]
-    lesson = next(obj for obj in objects if isinstance(obj, Lesson))
-    sections = sorted((o for o in objects if isinstance(o, Section)), key=lambda s: (s.order, s.pk))
-    readings = sorted((o for o in objects if isinstance(o, Reading)), key=lambda r: (r.order, r.pk))
-    return lesson, sections, readings
+def lesson_state_in(version: Version) -> tuple[Lesson, dict[str, list]]:
+    """The lesson and all its parts as they were in a revision, for lesson_to_text()."""
+    saved = [v._object_version for v in version.revision.version_set.all()]
+    lesson_version = next(item for item in saved if isinstance(item.object, Lesson))
+
+    def of_type(model):
+        return [item.object for item in saved if isinstance(item.object, model)]
+
+    parts = {
+        "sections": of_type(Section),
+        "readings": of_type(Reading),
+        "key_terms": of_type(KeyTerm),
+        "questions": of_type(DiscussionQuestion),
+        "interpretations": of_type(Interpretation),
+        # A lesson linked to then may have been deleted since.
+        "relations": [
+            relation for relation in of_type(RelatedLesson) if Lesson.objects.filter(pk=relation.related_id).exists()
+        ],
+        "evidence": of_type(Evidence),
+        "topics": list(Topic.objects.filter(pk__in=lesson_version.m2m_data.get("topics", []))),
+    }
+    return lesson_version.object, parts
 
 
 def _download(content: str, filename: str, content_type: str) -> HttpResponse:

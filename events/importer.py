@@ -24,6 +24,20 @@ paragraph, written in Markdown. A section's kind comes from its heading's words,
 a heading such as "Impact of …" gathers the impact sections right after it as its
 sub-panels. Editors can correct both in the admin.
 
+The classroom parts are lists, one item a line, under headings of their own:
+
+    Key Terms                 Term: what it means
+    Discussion Questions      a question
+    Historians Disagree       Historian, "Work": what they argue
+    Topics                    Theme: Cold War  /  Era: …  /  Region: East Asia, …
+    Related Lessons           Led to: <title>  /  Followed from: …  /  See also: …  [{slug}]
+
+In such a list a line with a colon, or ending with a question mark, is an item even when
+it is short enough to be a heading. In any section, a line starting with "Evidence:"
+names a source behind it ("How do we know?") instead of being part of its text:
+
+    Evidence: "Title" (16 July 1960), archive or publisher, https://…
+
 The explicit form is what the exporter writes, so that nothing has to be guessed. A
 document is in it as soon as one line starts with "## ":
 
@@ -40,8 +54,14 @@ document is in it as soon as one line starts with "## ":
     ### <heading of a sub-panel of the "## " panel above> {cause}
 
 Only "## " and "### " lines are headings, the text between headings is kept exactly as
-written, and a heading may end with its kind: {narrative}, {cause}, {impact},
-{fun fact} or {readings}; without one the kind comes from its words, as above.
+written (but for its Evidence lines), and a heading may end with its kind: {narrative},
+{cause}, {impact}, {fun fact}, {readings}, or one of the lists: {key terms},
+{discussion questions}, {historians disagree}, {topics}, {related lessons}; without one
+the kind comes from its words, as above.
+
+A related lesson is found by its address, made from its title or given as {slug}. One
+that does not exist yet is left out, not an error: import_lesson links it once all its
+files are in (see link_related_lessons).
 """
 
 import datetime
@@ -50,13 +70,24 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import reversion
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from .models import Lesson, Reading, Section
+from .models import (
+    DiscussionQuestion,
+    Evidence,
+    Interpretation,
+    KeyTerm,
+    Lesson,
+    Reading,
+    RelatedLesson,
+    Section,
+    Topic,
+)
 from .publishing import reading_problems
 
 MAX_DOCUMENT_BYTES = 256 * 1024
@@ -64,17 +95,18 @@ MAX_HEADING_CHARS = 120
 MAX_HEADING_WORDS = 15
 
 JSON_FORMAT = "history-lesson"
-JSON_FORMAT_VERSION = 1
+JSON_FORMAT_VERSION = 2  # 2 added the classroom parts; version 1 exports still import
+JSON_FORMAT_VERSIONS = {1, JSON_FORMAT_VERSION}
 
 TITLE_LINE = re.compile(r"^(?:the\s+)?key\s+event\s*:\s*(?P<title>.+)$", re.IGNORECASE)
 DATE_LINE = re.compile(r"^date\s*:\s*(?P<date>.+)$", re.IGNORECASE)
 SLUG_LINE = re.compile(r"^slug\s*:\s*(?P<slug>\S+)$", re.IGNORECASE)
-FUN_FACT_HEADING = re.compile(r"^(fun\s+facts?|did\s+you\s+know)\b", re.IGNORECASE)
-READINGS_HEADING = re.compile(
-    r"^(additional\s+resources|further\s+reading|recommended\s+reading|reading\s+list|readings|"
-    r"sources|bibliography)\b",
-    re.IGNORECASE,
+FUN_FACT_WORDS = r"fun\s+facts?|did\s+you\s+know"
+READINGS_WORDS = (
+    r"additional\s+resources|further\s+reading|recommended\s+reading|reading\s+list|readings|sources|bibliography"
 )
+FUN_FACT_HEADING = re.compile(rf"^({FUN_FACT_WORDS})\b", re.IGNORECASE)
+READINGS_HEADING = re.compile(rf"^({READINGS_WORDS})\b", re.IGNORECASE)
 KIND_WORDS = {
     Section.Kind.CAUSE: r"reasons?|causes?|why|origins?|roots?|triggers?|motives?",
     Section.Kind.IMPACT: (
@@ -87,14 +119,37 @@ KIND_WORD = re.compile("|".join(rf"\b(?P<{kind}>{words})\b" for kind, words in K
 # sections of its kind that follow it.
 UMBRELLA_HEADING = re.compile(rf"^(?:the\s+)?(?:{'|'.join(KIND_WORDS.values())})\s+(?:of|for)\b", re.IGNORECASE)
 
-# The explicit form's headings and the kind tags they may end with.
+# The parts that are lists, one item a line, and the words of their headings. The heading
+# must be only those words (a colon after them is allowed), so that a section called
+# "Questions of Trust" stays a section.
 READINGS = "readings"
+KEY_TERMS = "key terms"
+QUESTIONS = "discussion questions"
+INTERPRETATIONS = "historians disagree"
+TOPICS = "topics"
+RELATED = "related lessons"
+LIST_WORDS = {
+    KEY_TERMS: r"key\s+terms|key\s+words|glossary",
+    QUESTIONS: r"discussion\s+questions|questions\s+for\s+discussion",
+    INTERPRETATIONS: r"historians\s+disagree",
+    TOPICS: r"topics",
+    RELATED: r"related\s+lessons",
+}
+LIST_HEADINGS = {part: re.compile(rf"(?:{words})\s*:?", re.IGNORECASE) for part, words in LIST_WORDS.items()}
+# Inside a list, only a line that is a part's heading and nothing else starts another part.
+PART_HEADING = re.compile(
+    rf"(?:{FUN_FACT_WORDS}|{READINGS_WORDS}|{'|'.join(LIST_WORDS.values())})\s*[:?!]?", re.IGNORECASE
+)
+LIST_MARKER = re.compile(r"^(?:[-*•]|\d{1,2}[.)])\s+")
+
+# The explicit form's headings and the kind tags they may end with.
 KIND_TAGS = {
     Section.Kind.NARRATIVE: "narrative",
     Section.Kind.CAUSE: "cause",
     Section.Kind.IMPACT: "impact",
     Section.Kind.FUN_FACT: "fun fact",
     READINGS: "readings",
+    **{part: part for part in LIST_WORDS},
 }
 KIND_OF_TAG = {tag: kind for kind, tag in KIND_TAGS.items()} | {"fun_fact": Section.Kind.FUN_FACT}
 EXPLICIT_HEADING = re.compile(r"^(?P<level>##|###) (?P<text>.*)$")
@@ -126,9 +181,33 @@ ISBN = re.compile(r"\bISBN(?:-?1[03])?:?\s*(?P<isbn>\d[\d-]*[\dX])\b", re.IGNORE
 URL = re.compile(r"<(?P<bracketed>https?://[^\s<>]+)>|(?P<url>https?://[^\s<>]+?)(?=[.,;)]*(?:\s|$))")
 TRAILING_CONNECTIVES = re.compile(r"(?:[\s,;.:]|\band\b|\bor\b)+$", re.IGNORECASE)
 
+# The list items and evidence lines.
+QUOTED = r"(?:“(?P<curly>[^“”]+)”|\"(?P<straight>[^\"]+)\")"
+LABELLED_LINE = re.compile(r"^(?P<label>[^:]+?)\s*:\s*(?P<text>\S.*)$")
+INTERPRETATION_LINE = re.compile(rf"^(?P<historian>[^\"“”:]+?)\s*,\s*{QUOTED}\s*:\s*(?P<argument>\S.*)$")
+RELATION_TARGET = re.compile(r"^(?P<title>.*?)\s*(?:\{(?P<slug>[^{}]*)\})?$")
+EVIDENCE_LINE = re.compile(r"^evidence\s*:", re.IGNORECASE)
+EVIDENCE = re.compile(
+    rf"^evidence\s*:\s*{QUOTED}\s*(?:\((?P<date>(?:[^()]|\([^()]*\))*)\))?\s*(?:[,;.]\s*)?(?P<tail>.*)$", re.IGNORECASE
+)
+# Topic names, separated by commas; a name with a comma in it is "quoted".
+TOPIC_NAME = re.compile(r'\s*("[^"]*"|[^,"]*?)\s*(?:,|$)')
+TOPIC_NAMES = re.compile(r'(?:\s*(?:"[^"]*"|[^,"]*?)\s*,)*\s*(?:"[^"]*"|[^,"]*?)\s*')
+TOPIC_KINDS = {"theme": Topic.Kind.THEME, "era": Topic.Kind.ERA, "region": Topic.Kind.REGION}
+RELATIONS = {label.lower(): value for value, label in RelatedLesson.Relation.choices}
+
 
 class LessonDocumentError(Exception):
     """A document that cannot become a lesson; the message says why and what to do."""
+
+
+@dataclass
+class ParsedEvidence:
+    title: str
+    date: str = ""
+    source: str = ""
+    url: str = ""
+    line: int | None = None
 
 
 @dataclass
@@ -138,6 +217,7 @@ class ParsedSection:
     body: str
     line: int | None = None
     subpanels: list["ParsedSection"] = field(default_factory=list)
+    evidence: list[ParsedEvidence] = field(default_factory=list)
 
 
 @dataclass
@@ -156,6 +236,53 @@ class ParsedReading:
 
 
 @dataclass
+class ParsedKeyTerm:
+    term: str
+    definition: str
+    line: int | None = None
+
+
+@dataclass
+class ParsedQuestion:
+    question: str
+    line: int | None = None
+
+
+@dataclass
+class ParsedInterpretation:
+    historian: str
+    work: str
+    argument: str
+    line: int | None = None
+
+
+@dataclass
+class ParsedTopic:
+    kind: str
+    name: str
+    line: int | None = None
+
+
+@dataclass
+class ParsedRelation:
+    relation: str
+    slug: str  # the related lesson's address, by which it is found
+    title: str = ""  # as the document names it, for messages
+    line: int | None = None
+
+
+@dataclass
+class ParsedLists:
+    """The classroom parts that are lists: key terms, questions, interpretations, topics, related lessons."""
+
+    key_terms: list[ParsedKeyTerm] = field(default_factory=list)
+    questions: list[ParsedQuestion] = field(default_factory=list)
+    interpretations: list[ParsedInterpretation] = field(default_factory=list)
+    topics: list[ParsedTopic] = field(default_factory=list)
+    relations: list[ParsedRelation] = field(default_factory=list)
+
+
+@dataclass
 class ParsedLesson:
     title: str
     slug: str
@@ -164,6 +291,7 @@ class ParsedLesson:
     summary: str
     sections: list[ParsedSection]
     readings: list[ParsedReading]
+    lists: ParsedLists = field(default_factory=ParsedLists)
     # A JSON export says who checked each reading; a text document does not, so
     # re-importing one keeps the checks of the readings it leaves unchanged.
     carries_checks: bool = False
@@ -173,12 +301,9 @@ class ParsedLesson:
 class _Part:
     heading: str
     line: int
+    list_kind: str | None = None  # KEY_TERMS, QUESTIONS, … for a list part
     subheadings: list[str] = field(default_factory=list)
     paragraphs: list[tuple[int, str]] = field(default_factory=list)  # (line number, text)
-
-    @property
-    def body(self) -> str:
-        return "\n\n".join(text for _, text in self.paragraphs)
 
 
 # Reading a file
@@ -263,11 +388,12 @@ def parse_lesson_text(text: str) -> ParsedLesson:
         last_header_line = number
 
     rest = [(number, line) for number, line in numbered if number > last_header_line]
+    lists = ParsedLists()
     if explicit:
-        summary, sections, readings = _parse_explicit(rest)
+        summary, sections, readings = _parse_explicit(rest, lists)
     else:
         stripped = [(number, line.strip()) for number, line in rest if line.strip()]
-        summary, sections, readings = _parse_implicit(stripped)
+        summary, sections, readings = _parse_implicit(stripped, lists)
 
     event_date, precision = explicit_date or _find_date(summary)
     if event_date is None:
@@ -284,14 +410,19 @@ def parse_lesson_text(text: str) -> ParsedLesson:
         summary=summary,
         sections=sections,
         readings=readings,
+        lists=lists,
     )
 
 
-def _parse_implicit(rest: list[tuple[int, str]]) -> tuple[str, list[ParsedSection], list[ParsedReading]]:
-    """The implicit form, from its stripped, non-blank lines after the title and date."""
+def _parse_implicit(
+    rest: list[tuple[int, str]], lists: ParsedLists
+) -> tuple[str, list[ParsedSection], list[ParsedReading]]:
+    """The implicit form, from its stripped, non-blank lines after the title and date; lists fill `lists`."""
     summary_lines = []
-    while rest and not _is_heading(rest[0][1]):
-        summary_lines.append(rest.pop(0)[1])
+    while rest and not _starts_part(rest[0][1]):
+        number, line = rest.pop(0)
+        _refuse_evidence_in_key_event(number, line)
+        summary_lines.append(line)
     if not rest:
         raise LessonDocumentError(
             "has no headings: put each section's heading on a line of its own, with its text below it"
@@ -304,24 +435,20 @@ def _parse_implicit(rest: list[tuple[int, str]]) -> tuple[str, list[ParsedSectio
     sections: list[ParsedSection] = []
     readings: list[ParsedReading] = []
     for part in _split_parts(rest):
-        if READINGS_HEADING.match(part.heading):
+        if part.list_kind:
+            _read_list(part.list_kind, part.heading, part.line, part.paragraphs, lists)
+        elif READINGS_HEADING.match(part.heading):
             readings.extend(_readings_of_part(part.heading, part.line, part.paragraphs))
-        elif FUN_FACT_HEADING.match(part.heading):
-            sections.append(
-                ParsedSection(
-                    kind=Section.Kind.FUN_FACT,
-                    heading=part.subheadings[0] if part.subheadings else part.heading,
-                    body=part.body,
-                    line=part.line,
-                )
-            )
         else:
+            paragraphs, evidence = _take_evidence(part.paragraphs)
+            fun_fact = FUN_FACT_HEADING.match(part.heading)
             sections.append(
                 ParsedSection(
-                    kind=_kind_of(part.heading),
-                    heading=part.heading,
-                    body=part.body,
+                    kind=Section.Kind.FUN_FACT if fun_fact else _kind_of(part.heading),
+                    heading=part.subheadings[0] if fun_fact and part.subheadings else part.heading,
+                    body="\n\n".join(text for _, text in paragraphs),
                     line=part.line,
+                    evidence=evidence,
                 )
             )
 
@@ -332,8 +459,10 @@ def _parse_implicit(rest: list[tuple[int, str]]) -> tuple[str, list[ParsedSectio
     return "\n\n".join(summary_lines), sections, readings
 
 
-def _parse_explicit(rest: list[tuple[int, str]]) -> tuple[str, list[ParsedSection], list[ParsedReading]]:
-    """The explicit form, from its lines after the title and header, as written."""
+def _parse_explicit(
+    rest: list[tuple[int, str]], lists: ParsedLists
+) -> tuple[str, list[ParsedSection], list[ParsedReading]]:
+    """The explicit form, from its lines after the title and header, as written; lists fill `lists`."""
     summary_lines: list[tuple[int, str]] = []
     parts: list[tuple[int, str, str, list[tuple[int, str]]]] = []  # line, level, heading text, lines
     for number, line in rest:
@@ -342,6 +471,8 @@ def _parse_explicit(rest: list[tuple[int, str]]) -> tuple[str, list[ParsedSectio
         else:
             (parts[-1][3] if parts else summary_lines).append((number, line))
 
+    for number, line in summary_lines:
+        _refuse_evidence_in_key_event(number, line)
     summary = _verbatim(summary_lines)
     if not summary:
         raise LessonDocumentError(
@@ -358,7 +489,13 @@ def _parse_explicit(rest: list[tuple[int, str]]) -> tuple[str, list[ParsedSectio
                 readings.extend(_readings_of_part(heading, number, lines))
                 panel = None
                 continue
-            section = ParsedSection(kind=kind, heading=heading, body=_verbatim(lines), line=number)
+            if kind in LIST_WORDS:
+                items = [(line_number, line.strip()) for line_number, line in lines if line.strip()]
+                _read_list(kind, heading, number, items, lists)
+                panel = None
+                continue
+            body, evidence = _take_evidence(lines)
+            section = ParsedSection(kind=kind, heading=heading, body=_verbatim(body), line=number, evidence=evidence)
             sections.append(section)
             panel = section if section.kind in Section.PANEL_KINDS else None
         else:
@@ -366,11 +503,15 @@ def _parse_explicit(rest: list[tuple[int, str]]) -> tuple[str, list[ParsedSectio
                 raise LessonDocumentError(
                     f"line {number}: '### {heading}' is a sub-panel, so it must follow a '## ' cause or impact panel"
                 )
-            if kind == READINGS:
-                raise LessonDocumentError(f"line {number}: readings cannot be a sub-panel; start them with '## '")
+            if kind == READINGS or kind in LIST_WORDS:
+                name = "readings" if kind == READINGS else f"'{heading}'"
+                raise LessonDocumentError(f"line {number}: {name} cannot be a sub-panel; start them with '## '")
             if not tagged and kind not in Section.PANEL_KINDS:
                 kind = panel.kind  # an untagged sub-panel is of its panel's kind unless its words say otherwise
-            panel.subpanels.append(ParsedSection(kind=kind, heading=heading, body=_verbatim(lines), line=number))
+            body, evidence = _take_evidence(lines)
+            panel.subpanels.append(
+                ParsedSection(kind=kind, heading=heading, body=_verbatim(body), line=number, evidence=evidence)
+            )
     return summary, sections, readings
 
 
@@ -391,6 +532,8 @@ def _explicit_heading(text: str, line: int, level: str) -> tuple[str, str, bool]
         return heading, KIND_OF_TAG[name], True
     if READINGS_HEADING.match(heading):
         return heading, READINGS, False
+    if kind := _list_kind(heading):
+        return heading, kind, False
     if FUN_FACT_HEADING.match(heading):
         return heading, Section.Kind.FUN_FACT, False
     return heading, _kind_of(heading), False
@@ -412,7 +555,25 @@ def _is_heading(line: str) -> bool:
         and len(line.split()) <= MAX_HEADING_WORDS
         and not line.endswith((".", ",", ";", ":", "!", '"', "”"))
         and not line.startswith(('"', "“", "-", "*", "#", ">"))
+        and not EVIDENCE_LINE.match(line)
     )
+
+
+def _list_kind(heading: str) -> str | None:
+    """KEY_TERMS, QUESTIONS, … when the heading is a list part's, else None."""
+    return next((kind for kind, pattern in LIST_HEADINGS.items() if pattern.fullmatch(heading.strip())), None)
+
+
+def _starts_part(line: str) -> bool:
+    """Whether a line of the implicit form is a heading ("Key Terms:" is one too)."""
+    return _is_heading(line) or _list_kind(line) is not None
+
+
+def _is_list_item(line: str) -> bool:
+    """Whether a line inside a list part belongs to it rather than heading the next part."""
+    if PART_HEADING.fullmatch(line):
+        return False
+    return not _is_heading(line) or ":" in line or line.endswith("?")
 
 
 def _split_parts(lines: list[tuple[int, str]]) -> list[_Part]:
@@ -420,17 +581,19 @@ def _split_parts(lines: list[tuple[int, str]]) -> list[_Part]:
     parts: list[_Part] = []
     for number, line in lines:
         current = parts[-1] if parts else None
-        if not _is_heading(line):
+        in_list = current is not None and current.list_kind is not None and _is_list_item(line)
+        if in_list or not _starts_part(line):
             current.paragraphs.append((number, line))
         elif (
             current
             and not current.paragraphs
             and not current.subheadings
+            and not _list_kind(line)
             and (FUN_FACT_HEADING.match(current.heading) or READINGS_HEADING.match(current.heading))
         ):
             current.subheadings.append(line)
         else:
-            parts.append(_Part(heading=line, line=number))
+            parts.append(_Part(heading=line, line=number, list_kind=_list_kind(line)))
     return parts
 
 
@@ -498,6 +661,139 @@ def _readings_of_part(heading: str, line: int, lines: list[tuple[int, str]]) -> 
             'write each as "Title" by Authors (Publisher, Year), on a line of its own'
         )
     return found
+
+
+# The classroom parts
+
+
+def _read_list(kind: str, heading: str, line: int, items: list[tuple[int, str]], lists: ParsedLists) -> None:
+    """Add a list part's items, one a line, to `lists`; a line that is not an item is an error naming it."""
+    if not items:
+        raise LessonDocumentError(f"line {line}: '{heading}' has nothing under it; write one item a line")
+    for number, text in items:
+        text = LIST_MARKER.sub("", text).strip()
+        if kind == QUESTIONS:
+            lists.questions.append(ParsedQuestion(question=text, line=number))
+        elif kind == INTERPRETATIONS:
+            lists.interpretations.append(_interpretation(text, number))
+        else:
+            match = LABELLED_LINE.match(text)
+            if kind == KEY_TERMS:
+                if not match:
+                    raise LessonDocumentError(
+                        f"line {number}: write each key term on a line of its own as 'Term: what it means'"
+                    )
+                lists.key_terms.append(ParsedKeyTerm(term=match["label"], definition=match["text"], line=number))
+            elif kind == TOPICS:
+                lists.topics.extend(_topics_of_line(match, text, number))
+            else:
+                lists.relations.append(_relation(match, text, number))
+
+
+def _interpretation(text: str, line: int) -> ParsedInterpretation:
+    match = INTERPRETATION_LINE.match(text)
+    if not match:
+        raise LessonDocumentError(
+            f'line {line}: write each interpretation as Historian, "Work": what they argue '
+            '(e.g. Lorenz M. Lüthi, "The Sino-Soviet Split": …)'
+        )
+    return ParsedInterpretation(
+        historian=match["historian"].strip(),
+        work=(match["curly"] or match["straight"]).strip(),
+        argument=match["argument"].strip(),
+        line=line,
+    )
+
+
+def _topics_of_line(match: re.Match | None, text: str, line: int) -> list[ParsedTopic]:
+    """A topics line: 'Theme: Cold War, Sino-Soviet relations'; a name with a comma in it is "quoted"."""
+    label = " ".join(match["label"].lower().split()) if match else ""
+    kind = TOPIC_KINDS.get(label.removesuffix("s"))
+    if kind is None:
+        raise LessonDocumentError(
+            f"line {line}: write each topic as 'Theme: …', 'Era: …' or 'Region: …' "
+            f"(not '{_short(text if match is None else match['label'])}')"
+        )
+    if not TOPIC_NAMES.fullmatch(match["text"]):
+        raise LessonDocumentError(
+            f'line {line}: separate topics with commas, and put a name that holds a comma in "quotation marks"'
+        )
+    names = [name.strip('"').strip() for name in TOPIC_NAME.findall(match["text"])[:-1]]
+    if not all(names):
+        raise LessonDocumentError(f"line {line}: a topic's name is missing between commas")
+    return [ParsedTopic(kind=kind, name=name, line=line) for name in names]
+
+
+def _relation(match: re.Match | None, text: str, line: int) -> ParsedRelation:
+    """A related-lessons line: 'Led to: <title>', optionally ending with the lesson's {slug}."""
+    relation = RELATIONS.get(" ".join(match["label"].lower().split())) if match else None
+    if relation is None:
+        raise LessonDocumentError(
+            f"line {line}: write each related lesson as 'Led to: <title>', 'Followed from: <title>' "
+            f"or 'See also: <title>' (not '{_short(text)}')"
+        )
+    target = RELATION_TARGET.match(match["text"])
+    title, slug = target["title"].strip(), (target["slug"] or "").strip()
+    slug = slug or slugify(title)
+    if not slug or slug != slugify(slug):
+        raise LessonDocumentError(
+            f"line {line}: '{_short(match['text'])}' is not a lesson's title or {{address}} to find it by"
+        )
+    return ParsedRelation(relation=relation, slug=slug, title=title or slug, line=line)
+
+
+def _take_evidence(lines: list[tuple[int, str]]) -> tuple[list[tuple[int, str]], list[ParsedEvidence]]:
+    """A section's lines without its Evidence lines, and the evidence they name."""
+    kept, evidence = [], []
+    for number, line in lines:
+        if EVIDENCE_LINE.match(line.strip()):
+            evidence.append(parse_evidence_line(line.strip(), line=number))
+        else:
+            kept.append((number, line))
+    return kept, evidence
+
+
+def parse_evidence_line(text: str, *, line: int | None = None) -> ParsedEvidence:
+    """
+    A source behind a section: Evidence: "Title" (date), archive or publisher, https://…
+    Only the quoted title is required.
+    """
+    match = EVIDENCE.match(text)
+    if not match:
+        raise LessonDocumentError(
+            f'{_where(line)}write evidence as Evidence: "Title" (date), archive or publisher, https://… '
+            "(the title in quotation marks)"
+        )
+    source, url = match["tail"].strip(), ""
+    urls = list(URL.finditer(source))
+    if len(urls) > 1:
+        raise LessonDocumentError(
+            f"{_where(line)}evidence '{_short(match['curly'] or match['straight'])}' has {len(urls)} URLs; give one"
+        )
+    if urls:
+        url = urls[0]["bracketed"] or urls[0]["url"]
+        after = source[urls[0].end() :]
+        # The source ends with the comma before the URL; a full stop after the URL ends the line.
+        source = source[: urls[0].start()].rstrip().removesuffix(",").rstrip()
+        if after.strip(" .,;"):
+            source += f" {after.strip()}"
+    return ParsedEvidence(
+        title=(match["curly"] or match["straight"]).strip(),
+        date=(match["date"] or "").strip(),
+        source=source,
+        url=url,
+        line=line,
+    )
+
+
+def _refuse_evidence_in_key_event(line: int, text: str) -> None:
+    if EVIDENCE_LINE.match(text.strip()):
+        raise LessonDocumentError(
+            f"line {line}: evidence belongs to a section; move the Evidence line under the heading it supports"
+        )
+
+
+# Readings
 
 
 def parse_reading_line(text: str, *, line: int | None = None) -> list[ParsedReading]:
@@ -568,16 +864,17 @@ def parse_lesson_json(text: str) -> ParsedLesson:
         ) from None
     if not isinstance(data, dict) or data.get("format") != JSON_FORMAT:
         raise LessonDocumentError(f'is JSON but not a lesson export: it has no "format": "{JSON_FORMAT}"')
-    if data.get("format_version") != JSON_FORMAT_VERSION:
+    version = data.get("format_version")
+    if isinstance(version, bool) or version not in JSON_FORMAT_VERSIONS:
         raise LessonDocumentError(
-            f"is a lesson export in format version {data.get('format_version')!r}; "
-            f"this site reads version {JSON_FORMAT_VERSION}"
+            f"is a lesson export in format version {version!r}; "
+            f"this site reads versions {min(JSON_FORMAT_VERSIONS)} to {JSON_FORMAT_VERSION}"
         )
     lesson = _JsonObject(
         data,
         "",
         required={"format", "format_version", "title", "slug", "event_date", "date_precision", "summary"},
-        optional={"sections", "readings"},
+        optional={"sections", "readings", *(LIST_KEYS if version >= 2 else ())},
     )
     precision = lesson.text("date_precision")
     if precision not in Lesson.DatePrecision.values:
@@ -589,11 +886,23 @@ def parse_lesson_json(text: str) -> ParsedLesson:
     top_level: dict[int, ParsedSection] = {}
     for index, item in enumerate(lesson.list("sections")):
         where = f"sections[{index}]."
-        entry = _JsonObject(item, where, required={"kind", "heading"}, optional={"body", "parent"})
+        entry = _JsonObject(
+            item,
+            where,
+            required={"kind", "heading"},
+            optional={"body", "parent", *(("evidence",) if version >= 2 else ())},
+        )
         kind = entry.text("kind")
         if kind not in Section.Kind.values:
             raise LessonDocumentError(f"JSON: {where}kind is '{kind}'; use one of {', '.join(Section.Kind.values)}")
         section = ParsedSection(kind=kind, heading=entry.text("heading"), body=entry.text("body"))
+        for number, evidence in enumerate(entry.list("evidence")):
+            fields = _JsonObject(
+                evidence, f"{where}evidence[{number}].", required={"title"}, optional={"date", "source", "url"}
+            )
+            section.evidence.append(
+                ParsedEvidence(**{name: fields.text(name) for name in ("title", "date", "source", "url")})
+            )
         parent = entry.number("parent")
         if parent is None:
             sections.append(section)
@@ -636,7 +945,43 @@ def parse_lesson_json(text: str) -> ParsedLesson:
         summary=lesson.text("summary"),
         sections=sections,
         readings=readings,
+        lists=_json_lists(lesson),
         carries_checks=True,
+    )
+
+
+# Each list of a version 2 export: its key, what each item must and may hold, and what it becomes.
+LIST_KEYS = {
+    "key_terms": ({"term", "definition"}, set(), ParsedKeyTerm),
+    "questions": ({"question"}, set(), ParsedQuestion),
+    "interpretations": ({"historian", "work", "argument"}, set(), ParsedInterpretation),
+    "topics": ({"kind", "name"}, set(), ParsedTopic),
+    "related_lessons": ({"relation", "slug"}, {"title"}, ParsedRelation),
+}
+JSON_CHOICES = {("topics", "kind"): Topic.Kind.values, ("related_lessons", "relation"): RelatedLesson.Relation.values}
+
+
+def _json_lists(lesson: "_JsonObject") -> ParsedLists:
+    found = {}
+    for key, (required, optional, parsed) in LIST_KEYS.items():
+        found[key] = []
+        for index, item in enumerate(lesson.list(key)):
+            where = f"{key}[{index}]."
+            entry = _JsonObject(item, where, required=required, optional=optional)
+            values = {name: entry.text(name) for name in required | optional}
+            for name in required:
+                choices = JSON_CHOICES.get((key, name))
+                if choices and values[name] not in choices:
+                    raise LessonDocumentError(
+                        f"JSON: {where}{name} is '{values[name]}'; use one of {', '.join(choices)}"
+                    )
+            found[key].append(parsed(**values))
+    return ParsedLists(
+        key_terms=found["key_terms"],
+        questions=found["questions"],
+        interpretations=found["interpretations"],
+        topics=found["topics"],
+        relations=found["related_lessons"],
     )
 
 
@@ -687,11 +1032,14 @@ class _JsonObject:
 @transaction.atomic
 def import_lesson(*, document: ParsedLesson, publish: bool = False) -> tuple[Lesson, bool]:
     """
-    Create or update the lesson with the document's slug, replacing its sections and
-    readings, in one transaction. A new lesson is a draft unless publish is set; an
-    existing one keeps its status unless publish is set. A lesson that is to be
-    published must have an identifier for every reading (see publishing.py).
+    Create or update the lesson with the document's slug, replacing its sections, readings,
+    key terms, questions, interpretations, topics and related lessons, in one transaction.
+    A new lesson is a draft unless publish is set; an existing one keeps its status unless
+    publish is set. A lesson that is to be published must have an identifier for every
+    reading (see publishing.py). A related lesson that does not exist yet is left out:
+    link_related_lessons() adds it later.
     """
+    _check_lists(document)
     lesson = Lesson.objects.select_for_update().filter(slug=document.slug).first()
     created = lesson is None
     lesson = lesson or Lesson(slug=document.slug)
@@ -709,8 +1057,8 @@ def import_lesson(*, document: ParsedLesson, publish: bool = False) -> tuple[Les
     lesson.save()
 
     checks = {} if created or document.carries_checks else _checks_of(lesson.readings.all())
-    lesson.sections.all().delete()
-    lesson.readings.all().delete()
+    for related in (lesson.sections, lesson.readings, lesson.key_terms, lesson.questions, lesson.interpretations):
+        related.all().delete()
     order = 0
     for parsed in document.sections:
         order += 1
@@ -723,7 +1071,103 @@ def import_lesson(*, document: ParsedLesson, publish: bool = False) -> tuple[Les
         action = "cannot publish" if publish else "cannot update the published lesson"
         raise LessonDocumentError(f"{action}: {' '.join(problems)}")
     Reading.objects.bulk_create(readings)
+
+    lists = document.lists
+    KeyTerm.objects.bulk_create(
+        _checked(
+            KeyTerm(lesson=lesson, term=item.term, definition=item.definition),
+            item.line,
+            f"key term '{_short(item.term)}'",
+        )
+        for item in lists.key_terms
+    )
+    DiscussionQuestion.objects.bulk_create(
+        _checked(DiscussionQuestion(lesson=lesson, order=order, question=item.question), item.line, "question")
+        for order, item in enumerate(lists.questions, 1)
+    )
+    Interpretation.objects.bulk_create(
+        _checked(
+            Interpretation(
+                lesson=lesson, order=order, historian=item.historian, work=item.work, argument=item.argument
+            ),
+            item.line,
+            f"interpretation by '{_short(item.historian)}'",
+        )
+        for order, item in enumerate(lists.interpretations, 1)
+    )
+    lesson.topics.set([_topic(item) for item in lists.topics])
+    link_related_lessons(lesson=lesson, relations=lists.relations)
+    record_in_revision(lesson)
     return lesson, created
+
+
+def record_in_revision(lesson: Lesson) -> None:
+    """
+    Within reversion.create_revision(), record the lesson as it now is, with all it follows: rows
+    made in bulk send no signals, and a section's evidence is made after the section is saved.
+    """
+    if reversion.is_active():
+        for section in lesson.sections.all():
+            reversion.add_to_revision(section)
+        reversion.add_to_revision(lesson)
+
+
+def link_related_lessons(*, lesson: Lesson, relations: list[ParsedRelation]) -> list[ParsedRelation]:
+    """
+    Replace the lesson's related lessons with those of `relations` whose lesson exists, in
+    their order; return the ones whose lesson does not (yet), so that they can be linked
+    once it has been imported.
+    """
+    targets = Lesson.objects.in_bulk([relation.slug for relation in relations], field_name="slug")
+    lesson.relations.all().delete()
+    found = [relation for relation in relations if relation.slug in targets]
+    RelatedLesson.objects.bulk_create(
+        RelatedLesson(lesson=lesson, related=targets[relation.slug], relation=relation.relation, order=order)
+        for order, relation in enumerate(found, 1)
+    )
+    return [relation for relation in relations if relation.slug not in targets]
+
+
+def _check_lists(document: ParsedLesson) -> None:
+    """What the database would refuse in a document's lists, said before anything is changed."""
+    terms: dict[str, ParsedKeyTerm] = {}
+    for item in document.lists.key_terms:
+        if (earlier := terms.setdefault(item.term.casefold(), item)) is not item:
+            also = f" (also on line {earlier.line})" if earlier.line else ""
+            raise LessonDocumentError(f"{_where(item.line)}the key term '{_short(item.term)}' is given twice{also}")
+    targets: dict[str, ParsedRelation] = {}
+    for relation in document.lists.relations:
+        name = _short(relation.title or relation.slug)
+        if relation.slug == document.slug:
+            raise LessonDocumentError(
+                f"{_where(relation.line)}'{name}' is this lesson: a lesson cannot be related to itself"
+            )
+        if (earlier := targets.setdefault(relation.slug, relation)) is not relation:
+            also = f" (also on line {earlier.line})" if earlier.line else ""
+            raise LessonDocumentError(f"{_where(relation.line)}the related lesson '{name}' is given twice{also}")
+
+
+def _checked(obj: models.Model, line: int | None, what: str) -> models.Model:
+    """The object, once its fields pass the model's rules; a LessonDocumentError naming it if not."""
+    try:
+        obj.full_clean(exclude=["lesson", "section"], validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        raise LessonDocumentError(f"{_where(line)}{what}: {_messages(error, type(obj))}") from None
+    return obj
+
+
+def _topic(parsed: ParsedTopic) -> Topic:
+    """The topic of that kind and name (in any case), made with a free slug if there is none yet."""
+    topic = Topic.objects.filter(kind=parsed.kind, name__iexact=parsed.name).first()
+    if topic is None:
+        # "Cold War (1947–1991)" -> cold-war-1947-1991; "-era" or a number when another topic has it.
+        base = slugify(re.sub(r"[–—]", "-", parsed.name))[:90] or parsed.kind
+        taken = set(Topic.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+        candidates = [base, f"{base}-{parsed.kind}", *(f"{base}-{number}" for number in range(2, len(taken) + 3))]
+        slug = next(slug for slug in candidates if slug not in taken)
+        topic = Topic(kind=parsed.kind, name=parsed.name, slug=slug)
+        _checked(topic, parsed.line, f"topic '{_short(parsed.name)}'").save()
+    return topic
 
 
 def _create_section(lesson: Lesson, parsed: ParsedSection, order: int, parent: Section | None = None) -> Section:
@@ -737,6 +1181,14 @@ def _create_section(lesson: Lesson, parsed: ParsedSection, order: int, parent: S
             f"{_where(parsed.line)}section '{_short(parsed.heading)}': {_messages(error, Section)}"
         ) from None
     section.save()
+    Evidence.objects.bulk_create(
+        _checked(
+            Evidence(section=section, order=order, title=item.title, date=item.date, source=item.source, url=item.url),
+            item.line,
+            f"evidence '{_short(item.title)}'",
+        )
+        for order, item in enumerate(parsed.evidence, 1)
+    )
     return section
 
 

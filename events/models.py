@@ -211,16 +211,20 @@ class Lesson(models.Model):
             section.subpanels = children.get(section.pk, [])
         return sections
 
-    @cached_property
-    def _marked_html(self) -> dict:
-        """The key event and every section's text, with each key term's first use marked."""
-        in_page_order = [
+    @property
+    def sections_in_page_order(self) -> list["Section"]:
+        """Every section in reading order, each panel followed by its sub-panels."""
+        return [
             section
             for top in self.narrative_sections + self.panels + self.fun_facts
             for section in [top, *top.subpanels]
         ]
+
+    @cached_property
+    def _marked_html(self) -> dict:
+        """The key event and every section's text, with each key term's first use marked."""
         blocks = [("summary", linebreaks(self.summary, autoescape=True))]
-        blocks += [(section.pk, section.body_html) for section in in_page_order]
+        blocks += [(section.pk, section.body_html) for section in self.sections_in_page_order]
         return mark_first_uses(blocks, self.key_terms.all())
 
     @property

@@ -1,16 +1,34 @@
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import push_url
 
-from .models import Lesson
+from .citations import lesson_citations, reading_references
+from .models import Lesson, Topic
+from .search import find_lessons
+from .timeline import NoSuchPage, timeline_page
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 def index(request: HttpRequest) -> HttpResponse:
-    lessons = Lesson.objects.published().for_index()
-    return render(request, "events/index.html", {"lessons": lessons})
+    """Published lessons, found by words and filtered by topic; for htmx, only the results."""
+    found = find_lessons(
+        request.GET.get("q", ""),
+        topics=[slug for kind in Topic.Kind.values for slug in request.GET.getlist(kind)],
+        page=request.GET.get("page"),
+    )
+    # htmx asks for the whole page when it restores a page from history.
+    results_only = request.htmx and not request.htmx.history_restore_request
+    response = render(request, "events/index.html#results" if results_only else "events/index.html", {"found": found})
+    if results_only and request.htmx.current_url_abs_path == request.get_full_path():
+        # The browser shows this address already (Enter pressed while the typed words were on their
+        # way, with htmx 4): the same results are no new step in the history.
+        push_url(response, False)
+    return response
 
 
 @require_GET
@@ -18,7 +36,7 @@ def lesson(request: HttpRequest, slug: str) -> HttpResponse:
     lesson = get_object_or_404(Lesson.objects.visible_to(request.user).for_page(), slug=slug)
     expand_all = request.GET.get("expand") == "all"
     open_panels = {section.pk for section in lesson.all_panels} if expand_all else set()
-    return _lesson_response(request, "events/lesson.html", lesson, open_panels=open_panels)
+    return _reading_view(request, lesson, open_panels=open_panels)
 
 
 @require_GET
@@ -32,19 +50,62 @@ def panel(request: HttpRequest, slug: str, anchor: str) -> HttpResponse:
         raise Http404("This lesson has no panel at that address.")
     if request.htmx:
         return _lesson_response(request, "events/lesson.html#panel-body", lesson, section=section, open_panels=set())
-    return _lesson_response(request, "events/lesson.html", lesson, open_panels={section.pk, section.parent_id})
+    return _reading_view(request, lesson, open_panels={section.pk, section.parent_id})
 
 
 @require_GET
 def timeline(request: HttpRequest) -> HttpResponse:
-    """All published lessons on a timeline, grouped by decade."""
-    raise Http404("The timeline is not built yet.")
+    """All published lessons on a timeline, grouped by decade, at most settings.TIMELINE_PAGE_SIZE to a page."""
+    try:
+        page = timeline_page(
+            Lesson.objects.published(),
+            request.GET.get("page", "1"),
+            per_page=getattr(settings, "TIMELINE_PAGE_SIZE", 200),
+        )
+    except NoSuchPage:
+        raise Http404("The timeline has no page with that number.") from None
+    return render(request, "events/timeline.html", vars(page))
 
 
 @require_GET
 def present(request: HttpRequest, slug: str) -> HttpResponse:
-    """Projector mode: the lesson one step at a time, in large type."""
-    raise Http404("Projector mode is not built yet.")
+    """Projector mode: the lesson one step at a time, in large type; the step is in the URL (?step=3)."""
+    lesson = get_object_or_404(Lesson.objects.visible_to(request.user).for_page(), slug=slug)
+    # Step 0 is the key event and the last step "The end"; between them every section in reading order.
+    sections = lesson.sections_in_page_order
+    last_step = len(sections) + 1
+    try:
+        step = int(request.GET.get("step", 0))
+    except ValueError:
+        step = 0
+    step = min(max(step, 0), last_step)
+    section = sections[step - 1] if 0 < step < last_step else None
+    parent = next((panel for panel in lesson.panels if section and panel.pk == section.parent_id), None)
+    # Leaving returns to the reading view where this step is; a sub-panel sits inside its closed parent.
+    place = parent or section
+    leave_url = lesson.get_absolute_url() + (f"#{place.anchor}" if place else "")
+    return _lesson_response(
+        request,
+        "events/present.html",
+        lesson,
+        step=step,
+        last_step=last_step,
+        section=section,
+        parent=parent,
+        leave_url=leave_url,
+    )
+
+
+def _reading_view(request: HttpRequest, lesson: Lesson, *, open_panels: set) -> HttpResponse:
+    """The whole lesson page, with the given panels open."""
+    return _lesson_response(
+        request,
+        "events/lesson.html",
+        lesson,
+        open_panels=open_panels,
+        citations=lesson_citations(request, lesson),
+        references=reading_references(lesson.readings.all()),
+    )
 
 
 def _lesson_response(request: HttpRequest, template: str, lesson: Lesson, **context) -> HttpResponse:

@@ -636,3 +636,18 @@ def test_textarea_line_breaks_from_browsers_are_stored_as_in_documents(editor_cl
     assert "\r" not in seed_lesson.sections.get(kind="narrative").body
     assert Lesson.objects.get().summary.endswith("\nA second line.")
     assert "Changed Body" not in versions_of(seed_lesson)[0].revision.get_comment()
+
+
+def test_compare_shows_changes_to_key_terms_and_questions(publisher_client, seed_lesson):
+    from reversion import create_revision
+
+    with create_revision():
+        seed_lesson.key_terms.create(term="Recall", definition="Calling people back home.")
+        seed_lesson.save()
+    seed_lesson.key_terms.filter(term="Recall").update(definition="Ordering experts to come home.")
+    version = versions_of(seed_lesson)[0]
+
+    html = text_of(publisher_client.get(f"/admin/events/lesson/{seed_lesson.pk}/history/{version.pk}/compare/"))
+
+    assert "<del>Recall: Calling people back home.</del>" in html
+    assert "<ins>Recall: Ordering experts to come home.</ins>" in html

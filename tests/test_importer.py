@@ -7,11 +7,23 @@ from django.core.management import CommandError, call_command
 from events.importer import (
     MAX_DOCUMENT_BYTES,
     LessonDocumentError,
+    ParsedEvidence,
     ParsedReading,
+    parse_evidence_line,
     parse_lesson_document,
     parse_reading_line,
 )
-from events.models import Lesson, Reading, Section
+from events.models import (
+    DiscussionQuestion,
+    Evidence,
+    Interpretation,
+    KeyTerm,
+    Lesson,
+    Reading,
+    RelatedLesson,
+    Section,
+    Topic,
+)
 from events.publishing import reading_problems
 
 from .conftest import FIXTURE_DOCUMENTS, SEED_DOCUMENT
@@ -44,10 +56,10 @@ def run_import(*paths, publish=False):
 
 def snapshot():
     """Everything the importer may touch, to show that a failed import changed nothing."""
+    models = [Lesson, Section, Reading, KeyTerm, DiscussionQuestion, Interpretation, RelatedLesson, Evidence, Topic]
     return (
-        list(Lesson.objects.order_by("pk").values()),
-        list(Section.objects.order_by("pk").values()),
-        list(Reading.objects.order_by("pk").values()),
+        *(list(model.objects.order_by("pk").values()) for model in models),
+        list(Lesson.topics.through.objects.order_by("pk").values()),
     )
 
 
@@ -415,7 +427,7 @@ def test_lesson_that_breaks_a_model_rule_rolls_back_whole_file(tmp_path):
 
     out, err, error = run_import(long_reading)
 
-    assert "line 23: reading 'Two Suns and more" in err
+    assert "line 37: reading 'Two Suns and more" in err
     assert "title: Ensure this value has at most 300 characters" in err
     assert snapshot() == before
 
@@ -606,3 +618,333 @@ def test_explicit_form_keeps_text_as_written_and_takes_kinds_from_tags():
 def test_explicit_form_mistakes_are_named_with_their_line(change, message):
     with pytest.raises(LessonDocumentError, match=re.escape(message)):
         parse_lesson_document(EXPLICIT.replace(*change))
+
+
+# Classroom parts: key terms, questions, interpretations, topics, related lessons, evidence
+
+
+CLASSROOM = """The Key Event: A Small Event
+In 1901 something small happened.
+Why It Happened
+Because it did.
+Evidence: "A Letter" (3 May 1901), Town Archive, https://example.org/letter
+Evidence: “The "Blue" Diary”
+Key Terms:
+Event: something that happens.
+- Small: not large.
+Discussion Questions
+Why did it happen?
+2. Describe what followed.
+Historians Disagree
+A. Historian, "A Book: Its Subtitle": It was bigger than it looked.
+Topics
+Theme: Small things, "Towns, villages"
+Era: Edwardian era
+Regions: Europe
+Related Lessons
+Led to: A Bigger Event
+See also: Another Event {another-event-1902}
+Aftermath
+It was soon forgotten.
+Fun Fact
+Did You Know?
+It rained.
+"""
+
+
+def test_classroom_parts_are_read_from_their_headings_in_the_implicit_form():
+    document = parse_lesson_document(CLASSROOM)
+
+    assert [(s.kind, s.heading, s.body) for s in document.sections] == [
+        ("cause", "Why It Happened", "Because it did."),
+        ("impact", "Aftermath", "It was soon forgotten."),
+        ("fun_fact", "Did You Know?", "It rained."),
+    ]
+    assert document.sections[0].evidence == [
+        ParsedEvidence("A Letter", "3 May 1901", "Town Archive", "https://example.org/letter", line=5),
+        ParsedEvidence('The "Blue" Diary', line=6),
+    ]
+    lists = document.lists
+    assert [(t.term, t.definition, t.line) for t in lists.key_terms] == [
+        ("Event", "something that happens.", 8),
+        ("Small", "not large.", 9),
+    ]
+    assert [q.question for q in lists.questions] == ["Why did it happen?", "Describe what followed."]
+    assert [(i.historian, i.work, i.argument) for i in lists.interpretations] == [
+        ("A. Historian", "A Book: Its Subtitle", "It was bigger than it looked.")
+    ]
+    assert [(t.kind, t.name) for t in lists.topics] == [
+        ("theme", "Small things"),
+        ("theme", "Towns, villages"),
+        ("era", "Edwardian era"),
+        ("region", "Europe"),
+    ]
+    assert [(r.relation, r.slug, r.title, r.line) for r in lists.relations] == [
+        ("led_to", "a-bigger-event", "A Bigger Event", 20),
+        ("see_also", "another-event-1902", "Another Event", 21),
+    ]
+
+
+def test_classroom_parts_in_the_explicit_form_are_found_by_tag_or_by_heading():
+    document = parse_lesson_document(
+        "The Key Event: A Small Event\n\nIn 1901 something small happened.\n\n"
+        '## Why {cause}\n\nBecause.\n\nEvidence: "A Letter", Town Archive\n\n'
+        "## Words {key terms}\n\nEvent: something that happens.\n\n"
+        "## Discussion Questions\n\nWhy?\n\n"
+        "## Links {related lessons}\n\nFollowed from: Before\n"
+    )
+
+    assert [(s.heading, s.body, [e.title for e in s.evidence]) for s in document.sections] == [
+        ("Why", "Because.", ["A Letter"])
+    ]
+    assert [t.term for t in document.lists.key_terms] == ["Event"]
+    assert [q.question for q in document.lists.questions] == ["Why?"]
+    assert [(r.relation, r.slug) for r in document.lists.relations] == [("followed_from", "before")]
+
+
+def test_a_section_called_questions_of_something_stays_a_section():
+    document = parse_lesson_document(MINIMAL + "Questions of Trust\nThey trusted nobody.\n")
+
+    assert [s.heading for s in document.sections] == ["Why It Happened", "Questions of Trust"]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('Evidence: "A Note"', ParsedEvidence("A Note")),
+        ('Evidence: "A Note" (18 July 1960)', ParsedEvidence("A Note", "18 July 1960")),
+        ('evidence: "A Note", An Archive.', ParsedEvidence("A Note", source="An Archive.")),
+        (
+            'Evidence: "A Note" (1960), Foreign Relations of the United States, 1958–1960, volume XIX',
+            ParsedEvidence("A Note", "1960", "Foreign Relations of the United States, 1958–1960, volume XIX"),
+        ),
+        (
+            'Evidence: "A Note" (1960) <https://example.org/a_(b)>.',
+            ParsedEvidence("A Note", "1960", url="https://example.org/a_(b)"),
+        ),
+    ],
+)
+def test_evidence_line_parts(line, expected):
+    assert parse_evidence_line(line) == expected
+
+
+def test_classroom_parts_become_rows_of_the_lesson_and_its_section(tmp_path):
+    path = tmp_path / "classroom.txt"
+    path.write_text(CLASSROOM)
+
+    out, err, error = run_import(path)
+
+    assert error is None, err
+    lesson = Lesson.objects.get()
+    cause = lesson.sections.get(kind="cause")
+    assert cause.body == "Because it did.", "evidence lines are not part of the text"
+    assert list(cause.evidence.values_list("order", "title", "date", "source", "url")) == [
+        (1, "A Letter", "3 May 1901", "Town Archive", "https://example.org/letter"),
+        (2, 'The "Blue" Diary', "", "", ""),
+    ]
+    assert list(lesson.key_terms.values_list("term", "definition")) == [
+        ("Event", "something that happens."),
+        ("Small", "not large."),
+    ]
+    assert list(lesson.questions.values_list("order", "question")) == [
+        (1, "Why did it happen?"),
+        (2, "Describe what followed."),
+    ]
+    assert lesson.interpretations.get().work == "A Book: Its Subtitle"
+    assert sorted(lesson.topics.values_list("kind", "name", "slug")) == [
+        ("era", "Edwardian era", "edwardian-era"),
+        ("region", "Europe", "europe"),
+        ("theme", "Small things", "small-things"),
+        ("theme", "Towns, villages", "towns-villages"),
+    ]
+
+
+def test_reimporting_replaces_classroom_rows_and_reuses_topics(tmp_path):
+    path = tmp_path / "classroom.txt"
+    path.write_text(CLASSROOM)
+    run_import(path)
+    path.write_text(
+        CLASSROOM.replace("Small: not large.", "Tiny: very small.")
+        .replace("Why did it happen?\n", "")
+        .replace("Era: Edwardian era", "Era: edwardian ERA")
+    )
+
+    out, err, error = run_import(path)
+
+    assert error is None, err
+    lesson = Lesson.objects.get()
+    assert list(lesson.key_terms.values_list("term", flat=True)) == ["Event", "Tiny"]
+    assert list(lesson.questions.values_list("order", "question")) == [(1, "Describe what followed.")]
+    assert Evidence.objects.count() == 2
+    assert Interpretation.objects.count() == 1
+    assert Topic.objects.count() == 4, "a topic is found by its kind and name, whatever the case"
+    assert lesson.topics.filter(name="Edwardian era").exists()
+
+
+def test_topics_of_different_kinds_with_one_name_get_different_addresses(tmp_path):
+    path = tmp_path / "topics.txt"
+    path.write_text(MINIMAL + "Topics\nTheme: Cold War\nEra: Cold War\nEra: Cold War (1947–1991)\n")
+
+    run_import(path)
+
+    assert sorted(Topic.objects.values_list("kind", "slug")) == [
+        ("era", "cold-war-1947-1991"),
+        ("era", "cold-war-era"),
+        ("theme", "cold-war"),
+    ]
+
+
+def related_documents(tmp_path):
+    earlier = tmp_path / "earlier.txt"
+    earlier.write_text(
+        MINIMAL.replace("A Small Event", "The Earlier Event")
+        + "Related Lessons\nLed to: The Later Event\nSee also: The Missing Event\n"
+    )
+    later = tmp_path / "later.txt"
+    later.write_text(
+        MINIMAL.replace("A Small Event", "The Later Event").replace("1901", "1905")
+        + "Related Lessons\nFollowed from: The Earlier Event\n"
+    )
+    return earlier, later
+
+
+def test_related_lessons_named_before_they_exist_are_linked_once_all_files_are_in(tmp_path):
+    earlier, later = related_documents(tmp_path)
+
+    out, err, error = run_import(earlier, later)
+
+    assert error is None, err
+    assert "Imported 2 of 2 lessons" in out
+    links = RelatedLesson.objects.order_by("lesson__slug", "order")
+    assert [(r.lesson.slug, r.relation, r.related.slug) for r in links] == [
+        ("the-earlier-event", "led_to", "the-later-event"),
+        ("the-later-event", "followed_from", "the-earlier-event"),
+    ]
+    assert err.strip() == (
+        f"{earlier}: line 7: warning: no lesson 'The Missing Event' (the-missing-event) to link to; "
+        "imported without that related lesson"
+    )
+
+
+def test_a_related_lesson_is_linked_one_way_only(tmp_path):
+    earlier, later = related_documents(tmp_path)
+    later.write_text(MINIMAL.replace("A Small Event", "The Later Event"))
+
+    run_import(earlier, later)
+
+    assert list(RelatedLesson.objects.values_list("lesson__slug", "related__slug")) == [
+        ("the-earlier-event", "the-later-event")
+    ]
+
+
+def test_reimporting_the_target_keeps_the_links_to_it(tmp_path):
+    earlier, later = related_documents(tmp_path)
+    run_import(earlier, later)
+
+    run_import(later)
+
+    assert RelatedLesson.objects.filter(lesson__slug="the-earlier-event").count() == 1
+
+
+def test_an_import_and_its_links_are_recorded_in_the_lessons_history(tmp_path):
+    from reversion.models import Version
+
+    earlier, later = related_documents(tmp_path)
+    path = tmp_path / "classroom.txt"
+    path.write_text(CLASSROOM)
+
+    run_import(earlier, later, path)
+
+    lesson = Lesson.objects.get(slug="a-small-event")
+    revision = Version.objects.get_for_object(lesson).first().revision
+    recorded = {version.content_type.model for version in revision.version_set.all()}
+    assert recorded == {"lesson", "section", "evidence", "keyterm", "discussionquestion", "interpretation"}
+    # The lesson's first revision lacks the link to a lesson imported after it; a second one has it.
+    earlier_versions = Version.objects.get_for_object(Lesson.objects.get(slug="the-earlier-event"))
+    assert [v.revision.comment for v in earlier_versions] == [
+        "Linked the related lessons named in earlier.txt.",
+        "Imported from earlier.txt.",
+    ]
+    models = {v.content_type.model for v in earlier_versions.first().revision.version_set.all()}
+    assert "relatedlesson" in models
+
+
+def bad_classroom_documents():
+    """Each mistake in a classroom part, with the one-line message it must get."""
+    return {
+        "term-without-definition.txt": (
+            MINIMAL + "Key Terms\nEvent: something that happens.\nCommunism, a system of common ownership.\n",
+            "line 7: write each key term on a line of its own as 'Term: what it means'",
+        ),
+        "term-twice.txt": (
+            MINIMAL + "Key Terms\nEvent: a thing.\nevent: another thing.\n",
+            "line 7: the key term 'event' is given twice (also on line 6)",
+        ),
+        "term-too-long.txt": (
+            MINIMAL + f"Key Terms\n{'Long ' * 30}: a thing.\n",
+            "line 6: key term 'Long Long Long Long Long Long Long Long Long Long Long Long…': "
+            "term: Ensure this value has at most 100 characters",
+        ),
+        "empty-list.txt": (MINIMAL + "Discussion Questions\n", "line 5: 'Discussion Questions' has nothing under it"),
+        "bad-interpretation.txt": (
+            MINIMAL + "Historians Disagree\nSome historians think it was big.\n",
+            'line 6: write each interpretation as Historian, "Work": what they argue',
+        ),
+        "bad-topic-kind.txt": (
+            MINIMAL + "Topics\nPeriod: Edwardian\n",
+            "line 6: write each topic as 'Theme: …', 'Era: …' or 'Region: …' (not 'Period')",
+        ),
+        "empty-topic.txt": (MINIMAL + "Topics\nTheme: Cold War, , Empires\n", "line 6: a topic's name is missing"),
+        "bad-relation.txt": (
+            MINIMAL + "Related Lessons\nCaused: Another Event\n",
+            "line 6: write each related lesson as 'Led to: <title>', 'Followed from: <title>' or 'See also: <title>'",
+        ),
+        "self-relation.txt": (
+            MINIMAL + "Related Lessons\nSee also: A Small Event\n",
+            "line 6: 'A Small Event' is this lesson: a lesson cannot be related to itself",
+        ),
+        "relation-twice.txt": (
+            MINIMAL + "Related Lessons\nSee also: Another Event\nLed to: Another Event\n",
+            "line 7: the related lesson 'Another Event' is given twice (also on line 6)",
+        ),
+        "bad-evidence.txt": (
+            MINIMAL.replace("Because it did.", "Because it did.\nEvidence: a letter somewhere"),
+            'line 5: write evidence as Evidence: "Title" (date), archive or publisher, https://…',
+        ),
+        "bad-evidence-url.txt": (
+            MINIMAL.replace("Because it did.", 'Because it did.\nEvidence: "A Letter", https://exa mple'),
+            "line 5: evidence 'A Letter': URL: Enter a valid URL.",
+        ),
+        "evidence-in-key-event.txt": (
+            MINIMAL.replace("\nWhy", '\nEvidence: "A Letter"\nWhy'),
+            "line 3: evidence belongs to a section; move the Evidence line under the heading it supports",
+        ),
+    }
+
+
+def test_each_bad_classroom_part_gets_a_one_line_error_and_changes_nothing(tmp_path):
+    run_import(SEED_DOCUMENT, publish=True)
+    before = snapshot()
+
+    for name, (content, phrase) in bad_classroom_documents().items():
+        path = tmp_path / name
+        path.write_text(content)
+
+        out, err, error = run_import(path)
+
+        assert error is not None, name
+        assert err.strip() == err.strip().splitlines()[0], f"{name}: one line, got {err!r}"
+        assert err.startswith(f"{path}: "), err
+        assert phrase in err, err
+        assert snapshot() == before, name
+
+
+def test_a_bad_classroom_part_rolls_back_the_topics_it_made(tmp_path):
+    path = tmp_path / "late-mistake.txt"
+    path.write_text(MINIMAL + "Topics\nTheme: Brand New Theme\nRelated Lessons\nSee also: A Small Event\n")
+
+    out, err, error = run_import(path)
+
+    assert error is not None
+    assert not Topic.objects.exists()
+    assert not Lesson.objects.exists()

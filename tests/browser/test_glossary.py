@@ -10,6 +10,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def lesson_page(live_server, seed_lesson, page):
+    seed_lesson.key_terms.all().delete()
     seed_lesson.key_terms.create(term="Five-Year Plan", definition="A government's plan for the economy's growth.")
     page.goto(f"{live_server.url}/lessons/{seed_lesson.slug}/")
     return page
@@ -62,6 +63,7 @@ def test_first_tap_opens_the_definition_and_the_second_goes_to_the_glossary(less
 
 
 def test_without_javascript_a_term_links_to_its_glossary_entry(live_server, seed_lesson, browser):
+    seed_lesson.key_terms.all().delete()
     seed_lesson.key_terms.create(term="Five-Year Plan", definition="A government's plan for the economy's growth.")
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()

@@ -1,0 +1,217 @@
+"""Finding lessons: full-text search over published lessons, ranked, with topic filters.
+
+find_lessons() is the one public function; the index page calls it.
+
+The index. Each lesson has one row in the table events_search holding its title, its key
+event (summary) and the text of all its sections (heading, then Markdown body), so that the
+words of a search may be found in different parts of one lesson. On SQLite the table is an FTS5
+virtual table (Porter stemming); on PostgreSQL an ordinary table whose generated, stored
+tsvector (English stemming; title weighted A, key event B, sections C) has a GIN index.
+Migration 0009 creates it and fills it.
+
+Keeping it correct. Database triggers on events_lesson and events_section, created by the same
+migration, write a lesson's row whenever the lesson or one of its sections is inserted, changed
+or deleted. We chose triggers over signals because the database sees every write: admin
+inlines (sections deleted there too), the importer, reversion restores, QuerySet.update(),
+bulk_create(), cascades and raw SQL alike, from the site or a management command, without any
+code having to be imported first. Whether a lesson is published is not indexed: every search
+joins the index to Lesson.objects.published(), so publishing, unpublishing and publish times
+take effect at once. One caveat, on SQLite only: Django makes some schema changes by rebuilding
+a table, which drops its triggers; migration 0009 says what such a migration must do, and
+tests/test_search.py fails if a trigger is missing.
+
+Reading a search. Whatever a student types is taken as plain words (letters and digits), so
+quotes, operators, `*`, NEAR or brackets mean nothing and cannot make the query invalid.
+Every word must be found, as a word or the start of one ("khrush" finds Khrushchev), which
+suits searching as one types and makes a shorter word find more.
+
+Marking. The database marks matched words with two private-use characters; the text is then
+HTML-escaped and only those characters become <mark> tags.
+"""
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.core.paginator import Page, Paginator
+from django.db import connection
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from .models import Lesson, Topic
+
+PER_PAGE = 20
+MAX_QUERY_LENGTH = 100  # characters kept of what was typed
+MAX_WORDS = 10
+
+_WORD = re.compile(r"[^\W_]+")
+_START, _END = "\ue000", "\ue001"  # unlikely in lesson text; anything else is escaped
+_MARKED = re.compile(f"{_START}([^{_START}{_END}]*){_END}")
+
+# What Markdown leaves in a snippet of a section's source: [links](…), even cut short, and the
+# marks of emphasis, code and lists. Matched words inside a link's address go with it.
+_MARKDOWN_LINK = re.compile(r"\[([^\]]*)\](?:\([^)\s]*\)?)?")
+_MARKDOWN_MARKS = re.compile(r"[*`]+|(?<!\w)_+|_+(?!\w)|^\s*(?:[-+>]|\d+[.)])\s+", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class TopicOption:
+    topic: Topic
+    selected: bool
+
+
+@dataclass(frozen=True)
+class TopicFilter:
+    """The topics of one kind that published lessons have, e.g. every region."""
+
+    kind: str  # also the name of the URL parameter: ?region=asia
+    label: str
+    options: list[TopicOption]
+
+
+@dataclass(frozen=True)
+class Found:
+    """A page of lessons found, and what the search form needs to show how they were found."""
+
+    text: str  # the search as typed, shortened to MAX_QUERY_LENGTH
+    searching: bool  # the text holds words to find
+    filtered: bool  # some topics are chosen
+    page: Page  # its lessons carry title_html and snippet_html, with matched words marked
+    filters: list[TopicFilter]
+
+
+def find_lessons(text: str = "", *, topics: Iterable[str] = (), page: int | str | None = 1) -> Found:
+    """Published lessons holding every word of `text`, best match first; without words, all of
+    them by event date. `topics` are slugs: a lesson must have one of those chosen of each kind.
+    An unknown or out-of-range `page` gives the first or the last page."""
+    text = text.strip()[:MAX_QUERY_LENGTH]
+    words = _WORD.findall(text.lower())[:MAX_WORDS]
+    filters = _topic_filters(chosen=set(topics))
+    lessons = Lesson.objects.published()
+    for topic_filter in filters:
+        if chosen := [option.topic for option in topic_filter.options if option.selected]:
+            lessons = lessons.filter(pk__in=Lesson.topics.through.objects.filter(topic__in=chosen).values("lesson_id"))
+    lessons_page = Paginator(_Matches(lessons, words) if words else lessons.for_index(), PER_PAGE).get_page(page)
+    if not words:
+        lessons_page.object_list = [_unmarked(lesson) for lesson in lessons_page.object_list]
+    return Found(
+        text=text,
+        searching=bool(words),
+        filtered=any(option.selected for topic_filter in filters for option in topic_filter.options),
+        page=lessons_page,
+        filters=filters,
+    )
+
+
+def _topic_filters(*, chosen: set[str]) -> list[TopicFilter]:
+    """Every kind of topic with the topics that published lessons have; none for a kind without any."""
+    published = Lesson.objects.published().filter(topics=OuterRef("pk"))
+    topics = list(Topic.objects.filter(Exists(published)))
+    filters = []
+    for kind in Topic.Kind:
+        options = [TopicOption(topic, topic.slug in chosen) for topic in topics if topic.kind == kind]
+        if options:
+            filters.append(TopicFilter(kind=kind.value, label=kind.label, options=options))
+    return filters
+
+
+def _fts5_query(words: list[str]) -> str:
+    # A word in double quotes is an FTS5 string, never an operator; * makes it a prefix.
+    return " ".join(f'"{word}"*' for word in words)
+
+
+def _tsquery(words: list[str]) -> str:
+    # A word in single quotes is a to_tsquery lexeme, never an operator; :* makes it a prefix.
+    return " & ".join(f"'{word}':*" for word in words)
+
+
+@dataclass(frozen=True)
+class _Dialect:
+    query: Callable[[list[str]], str]  # the words in the database's query language
+    matches: str  # FROM and WHERE, with {lessons} for the SQL of the lessons that may be found
+    marked: str  # the columns title_marked, summary_marked and sections_marked
+    best_first: str
+
+
+_SNIPPET_WORDS = 30
+_HEADLINE = f'StartSel="{_START}", StopSel="{_END}"'
+
+_DIALECTS = {
+    "sqlite": _Dialect(
+        query=_fts5_query,
+        matches="""
+            FROM events_search JOIN events_lesson ON events_lesson.id = events_search.rowid
+            WHERE events_search MATCH %s AND events_lesson.id IN ({lessons})""",
+        marked=f"""
+            highlight(events_search, 0, '{_START}', '{_END}') AS title_marked,
+            highlight(events_search, 1, '{_START}', '{_END}') AS summary_marked,
+            snippet(events_search, 2, '{_START}', '{_END}', '', {_SNIPPET_WORDS}) AS sections_marked""",
+        # bm25() is lower for a better match; a word in the title counts most.
+        best_first="bm25(events_search, 10.0, 4.0, 1.0)",
+    ),
+    "postgresql": _Dialect(
+        query=_tsquery,
+        matches="""
+            FROM events_search JOIN events_lesson ON events_lesson.id = events_search.lesson_id
+            CROSS JOIN to_tsquery('english', %s) AS query
+            WHERE events_search.document @@ query AND events_lesson.id IN ({lessons})""",
+        marked=f"""
+            ts_headline('english', events_search.title, query, 'HighlightAll=true, {_HEADLINE}') AS title_marked,
+            ts_headline('english', events_search.summary, query, 'HighlightAll=true, {_HEADLINE}') AS summary_marked,
+            ts_headline('english', events_search.sections, query,
+                'MaxWords={_SNIPPET_WORDS}, MinWords=15, {_HEADLINE}') AS sections_marked""",
+        best_first="ts_rank(events_search.document, query) DESC",
+    ),
+}
+
+
+class _Matches:
+    """The lessons holding every word, best first, read one page at a time (for Paginator)."""
+
+    def __init__(self, lessons: QuerySet, words: list[str]):
+        self.dialect = _DIALECTS[connection.vendor]
+        lessons_sql, lessons_params = lessons.values("pk").query.sql_with_params()
+        self.matches = self.dialect.matches.format(lessons=lessons_sql)
+        self.params = [self.dialect.query(words), *lessons_params]
+
+    def count(self) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) {self.matches}", self.params)
+            return cursor.fetchone()[0]
+
+    def __getitem__(self, page: slice) -> list[Lesson]:
+        sql = f"""
+            SELECT events_lesson.id, events_lesson.title, events_lesson.slug, events_lesson.event_date,
+                events_lesson.date_precision, events_lesson.summary, {self.dialect.marked}
+            {self.matches}
+            ORDER BY {self.dialect.best_first}, events_lesson.event_date, events_lesson.title
+            LIMIT %s OFFSET %s"""
+        lessons = Lesson.objects.raw(sql, [*self.params, page.stop - page.start, page.start])
+        return [_marked(lesson) for lesson in lessons]
+
+
+def _marked(lesson: Lesson) -> Lesson:
+    """Give a found lesson its title and snippet as HTML: the key event if the words are in it,
+    else the part of its sections where they are, else the key event unmarked."""
+    lesson.title_html = _mark(lesson.title_marked)
+    if _START in lesson.summary_marked or _START not in lesson.sections_marked:
+        lesson.snippet_html = _mark(lesson.summary_marked)
+    else:
+        lesson.snippet_html = _mark(f"… {_plain(lesson.sections_marked)} …")
+    return lesson
+
+
+def _unmarked(lesson: Lesson) -> Lesson:
+    lesson.title_html, lesson.snippet_html = escape(lesson.title), escape(lesson.summary)
+    return lesson
+
+
+def _plain(markdown: str) -> str:
+    text = _MARKDOWN_LINK.sub(r"\1", markdown)
+    return " ".join(_MARKDOWN_MARKS.sub(" ", text).split())
+
+
+def _mark(text: str) -> SafeString:
+    html = _MARKED.sub(r"<mark>\1</mark>", escape(text))
+    return mark_safe(html.replace(_START, "").replace(_END, ""))  # the text was escaped above
