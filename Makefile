@@ -11,7 +11,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # The suite runs a second time on this PostgreSQL database when it answers.
 POSTGRES_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: help run test test-postgres lint python-version
+.PHONY: help run test test-postgres lint screenshots python-version
 
 help:
 	@echo "make run    set everything up and serve the site on http://127.0.0.1:$(PORT)"
@@ -39,6 +39,10 @@ test-postgres: $(VENV)/.installed-test
 	else \
 	  echo "SKIPPED the PostgreSQL pass: nothing answers at $(POSTGRES_TEST_URL) (set POSTGRES_TEST_URL)."; \
 	fi
+
+# The README's pictures, taken by a browser test from the shipped lessons.
+screenshots: $(VENV)/.installed-test /usr/bin/chromium
+	UPDATE_SCREENSHOTS=1 $(VENV)/bin/pytest tests/browser/test_screenshots.py -q
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
