@@ -114,9 +114,6 @@
   let openBeforePrint = null;
 
   window.addEventListener("beforeprint", function () {
-    document.querySelectorAll("details.evidence").forEach(function (details) {
-      details.open = true;
-    });
     const toggles = Array.from(document.querySelectorAll(".panel-toggle"));
     openBeforePrint = new Set(toggles.filter(isOpen));
     for (let index = 0; index < toggles.length; index++) {
@@ -139,6 +136,10 @@
       }
       setOpen(toggle, true);
     }
+    // "How do we know?" lists print open too, those that just arrived with their panels included.
+    document.querySelectorAll("details.evidence").forEach(function (details) {
+      details.open = true;
+    });
   });
 
   window.addEventListener("afterprint", function () {
