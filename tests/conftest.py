@@ -15,6 +15,9 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 # Tests run with DEBUG off but without collectstatic: WhiteNoise serves from the source folders.
 settings.WHITENOISE_USE_FINDERS = True
+# Live-server threads would otherwise keep their connections open, and PostgreSQL then
+# refuses to drop the test database at the end ("being accessed by other users").
+settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
 # Test users' passwords need no protection, and the default hasher is slow on purpose.
 settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

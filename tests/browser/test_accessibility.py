@@ -1,20 +1,11 @@
 """axe-core (WCAG 2.2 A and AA rules) on every kind of page, in Chromium."""
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+from .axe import axe_violations
+
 pytestmark = pytest.mark.django_db(transaction=True)
-
-WCAG_AA = {
-    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
-    "resultTypes": ["violations"],
-}
-
-
-def axe_violations(page) -> list:
-    result = Axe().run(page, options=WCAG_AA).response
-    return [(v["id"], v["impact"], [node["target"] for node in v["nodes"]]) for v in result["violations"]]
 
 
 @pytest.mark.parametrize("color_scheme", ["light", "dark"])

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from .test_accessibility import axe_violations
+from .axe import axe_violations
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,24 +1,16 @@
 """The timeline in a real browser: the keyboard, pages without JavaScript, phones, and axe-core."""
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from events.models import Lesson
 
+from .axe import axe_violations
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
-WCAG_AA = {
-    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
-    "resultTypes": ["violations"],
-}
 # In date order, as the timeline must list them.
 TITLES = ["Sputnik", "USSR's Withdrawal from China", "Fall of the Berlin Wall"]
-
-
-def axe_violations(page) -> list:
-    result = Axe().run(page, options=WCAG_AA).response
-    return [(v["id"], v["impact"], [node["target"] for node in v["nodes"]]) for v in result["violations"]]
 
 
 @pytest.fixture
