@@ -98,6 +98,16 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # One small server on SQLite: write-ahead logging lets pages be read while an editor
+    # saves; immediate transactions and a busy timeout make concurrent saves wait their
+    # turn instead of failing with "database is locked".
+    # https://docs.djangoproject.com/en/6.1/ref/databases/#sqlite-notes
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
