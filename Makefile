@@ -11,16 +11,28 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # The suite runs a second time on this PostgreSQL database when it answers.
 POSTGRES_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: help run test test-postgres lint screenshots python-version
+.PHONY: help run serve test test-postgres lint screenshots python-version
 
 help:
 	@echo "make run    set everything up and serve the site on http://127.0.0.1:$(PORT)"
+	@echo "make serve  the same in production: gunicorn, DJANGO_DEBUG=0 (see docs/deploy.md)"
 	@echo "make test   install what the tests need, then run every check and test (on SQLite and PostgreSQL)"
 
 run: $(VENV)/.installed-run
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py import_lesson --publish --if-empty content/lessons/*.txt
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# Production: gunicorn with a worker per core and a spare, each with a few threads.
+WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
+THREADS ?= 4
+serve: export DJANGO_DEBUG = 0
+serve: $(VENV)/.installed-run
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py import_lesson --publish --if-empty content/lessons/*.txt
+	$(VENV)/bin/gunicorn history_site.wsgi --bind 0.0.0.0:$(PORT) --workers $(WORKERS) --threads $(THREADS) \
+	  --access-logfile - --forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}"
 
 test: $(VENV)/.installed-test /usr/bin/chromium lint
 	$(PY) manage.py check

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import patch_cache_control
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
 
@@ -12,7 +12,7 @@ from .search import find_lessons
 from .timeline import NoSuchPage, timeline_page
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def index(request: HttpRequest) -> HttpResponse:
     """Published lessons, found by words and filtered by topic; for htmx, only the results."""
@@ -31,7 +31,7 @@ def index(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 def lesson(request: HttpRequest, slug: str) -> HttpResponse:
     lesson = get_object_or_404(Lesson.objects.visible_to(request.user).for_page(), slug=slug)
     expand_all = request.GET.get("expand") == "all"
@@ -39,7 +39,7 @@ def lesson(request: HttpRequest, slug: str) -> HttpResponse:
     return _reading_view(request, lesson, open_panels=open_panels)
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def panel(request: HttpRequest, slug: str, anchor: str) -> HttpResponse:
     """A panel's body as a fragment for htmx; otherwise the whole lesson with that panel open."""
@@ -53,7 +53,7 @@ def panel(request: HttpRequest, slug: str, anchor: str) -> HttpResponse:
     return _reading_view(request, lesson, open_panels={section.pk, section.parent_id})
 
 
-@require_GET
+@require_safe
 def timeline(request: HttpRequest) -> HttpResponse:
     """All published lessons on a timeline, grouped by decade, at most settings.TIMELINE_PAGE_SIZE to a page."""
     try:
@@ -67,7 +67,7 @@ def timeline(request: HttpRequest) -> HttpResponse:
     return render(request, "events/timeline.html", vars(page))
 
 
-@require_GET
+@require_safe
 def present(request: HttpRequest, slug: str) -> HttpResponse:
     """Projector mode: the lesson one step at a time, in large type; the step is in the URL (?step=3)."""
     lesson = get_object_or_404(Lesson.objects.visible_to(request.user).for_page(), slug=slug)
