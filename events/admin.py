@@ -48,9 +48,11 @@ class TextWithNewlines(forms.CharField):
 
 TEXT_FIELDS = {models.TextField: {"form_class": TextWithNewlines, "widget": forms.Textarea}}
 
+MAX_UPLOAD_READ = 1024 * 1024  # enough to tell; the decoder reports anything over its own limit
+
 # Order fields stay ordinary number inputs, so that reordering works without
 # JavaScript; with it, the rows are dragged (or moved with buttons) and renumbered.
-ORDER_WIDGET = forms.NumberInput(attrs={"class": "order-input", "min": 0, "style": "width: 5em"})
+ORDER_WIDGET = forms.NumberInput(attrs={"class": "order-input", "min": 0})
 
 
 class SectionInline(admin.StackedInline):
@@ -187,6 +189,10 @@ class SectionAdmin(VersionAdmin):
     readonly_fields = ["lesson", "heading", "kind"]
     inlines = [EvidenceInline]
     formfield_overrides = TEXT_FIELDS
+
+    class Media:
+        css = {"all": ["css/admin-lesson.css"]}
+        js = ["js/admin-lesson.js"]
 
     def has_module_permission(self, request):
         return False  # reached from its lesson, not from the admin's index
@@ -546,9 +552,6 @@ class LessonAdmin(VersionAdmin):
         if not self.has_view_or_change_permission(request, lesson):
             raise PermissionDenied
         return lesson
-
-
-MAX_UPLOAD_READ = 1024 * 1024  # the decoder reports anything over its own limit
 
 
 def lesson_state_in(version: Version) -> tuple[Lesson, dict[str, list]]:
