@@ -41,6 +41,7 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
+from .cache import bump_content_version
 from .models import Lesson, Topic
 
 FORMAT = "history-site-backup"
@@ -190,6 +191,7 @@ def restore(*, path: Path, replace: bool = False) -> dict:
         raise BackupError(f"{path}: no such file.")
     if path.name.endswith(SQLITE_SUFFIX):
         _restore_sqlite(path, replace=replace)
+        bump_content_version()  # the copy sent no signals: cached pages show what was there before
         return {}
     manifest, objects = read_json_backup(path)
     # Content types are named by natural key: look them up afresh, not from a cache made before a flush.

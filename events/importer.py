@@ -77,6 +77,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from .cache import bump_content_version
 from .models import (
     DiscussionQuestion,
     Evidence,
@@ -1098,6 +1099,7 @@ def import_lesson(*, document: ParsedLesson, publish: bool = False) -> tuple[Les
     lesson.topics.set([_topic(item) for item in lists.topics])
     link_related_lessons(lesson=lesson, relations=lists.relations)
     record_in_revision(lesson)
+    bump_content_version()  # rows made in bulk send no signals
     return lesson, created
 
 
@@ -1125,6 +1127,7 @@ def link_related_lessons(*, lesson: Lesson, relations: list[ParsedRelation]) -> 
         RelatedLesson(lesson=lesson, related=targets[relation.slug], relation=relation.relation, order=order)
         for order, relation in enumerate(found, 1)
     )
+    bump_content_version()  # rows made in bulk send no signals
     return [relation for relation in relations if relation.slug not in targets]
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.dateformat import format as format_date
 from django.utils.text import slugify
 
+from . import cache  # noqa: F401  (its signal receivers keep cached pages fresh)
 from .glossary import mark_first_uses, term_anchor
 from .identifiers import doi_problem, isbn_problem, normalise_doi, normalise_isbn
 from .markdown import disallowed_links, first_sentence, plain_text, render_markdown

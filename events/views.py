@@ -6,6 +6,7 @@ from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
 
+from .cache import cache_public_page
 from .citations import lesson_citations, reading_references
 from .models import Lesson, Topic
 from .search import find_lessons
@@ -14,6 +15,7 @@ from .timeline import NoSuchPage, timeline_page
 
 @require_safe
 @vary_on_headers("HX-Request")
+@cache_public_page
 def index(request: HttpRequest) -> HttpResponse:
     """Published lessons, found by words and filtered by topic; for htmx, only the results."""
     found = find_lessons(
@@ -32,6 +34,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@cache_public_page
 def lesson(request: HttpRequest, slug: str) -> HttpResponse:
     lesson = get_object_or_404(Lesson.objects.visible_to(request.user).for_page(), slug=slug)
     expand_all = request.GET.get("expand") == "all"
@@ -41,6 +44,7 @@ def lesson(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_safe
 @vary_on_headers("HX-Request")
+@cache_public_page
 def panel(request: HttpRequest, slug: str, anchor: str) -> HttpResponse:
     """A panel's body as a fragment for htmx; otherwise the whole lesson with that panel open."""
     lessons = Lesson.objects.visible_to(request.user)
@@ -54,6 +58,7 @@ def panel(request: HttpRequest, slug: str, anchor: str) -> HttpResponse:
 
 
 @require_safe
+@cache_public_page
 def timeline(request: HttpRequest) -> HttpResponse:
     """All published lessons on a timeline, grouped by decade, at most settings.TIMELINE_PAGE_SIZE to a page."""
     try:
@@ -68,6 +73,7 @@ def timeline(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@cache_public_page
 def present(request: HttpRequest, slug: str) -> HttpResponse:
     """Projector mode: the lesson one step at a time, in large type; the step is in the URL (?step=3)."""
     lesson = get_object_or_404(Lesson.objects.visible_to(request.user).for_page(), slug=slug)

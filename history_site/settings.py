@@ -116,6 +116,30 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
 
+# Cache: the public pages (events/cache.py). Every process that serves pages must share it, so that
+# an editor's change reaches them all at once: with several app servers, one Redis
+# (REDIS_URL=redis://127.0.0.1:6379/0); on one production server without Redis, a folder that all
+# gunicorn workers share; in development (one process), local memory.
+# https://docs.djangoproject.com/en/6.1/topics/cache/
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "history-site",
+        }
+    }
+elif DEBUG:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": os.environ.get("DJANGO_CACHE_DIR", str(BASE_DIR / ".cache")),
+        }
+    }
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # django-axes' backend first: it refuses a locked-out login before the password is even checked.

@@ -79,6 +79,7 @@ def site(tmp_path_factory):
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DATABASE_URL": f"sqlite:///{folder / 'site.sqlite3'}",
+        "DJANGO_CACHE_DIR": str(folder / "cache"),
     }
     manage = [sys.executable, "manage.py"]
     for command in [

@@ -1,0 +1,432 @@
+"""Public pages come from the cache, and every change an editor saves shows on them at once.
+
+These tests commit (transaction=True), as the site does: a page read inside an open transaction is
+never cached. With REDIS_URL set they run on that Redis, under a key prefix of their own.
+"""
+
+import datetime
+import uuid
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.cache.backends.locmem import LocMemCache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from redis import Redis
+
+from events.importer import import_lesson, parse_lesson_document, read_lesson_file
+from events.models import (
+    Evidence,
+    Interpretation,
+    KeyTerm,
+    Lesson,
+    Reading,
+    RelatedLesson,
+    Section,
+    Topic,
+)
+
+from .admin_forms import change_form_data, form_errors
+from .conftest import SEED_DOCUMENT, client_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+LESSON_URL = "/lessons/ussrs-withdrawal-from-china/"
+CAUSE_PANEL_URL = LESSON_URL + "panels/reasons-for-withdrawal/"
+EXPANDED_URL = LESSON_URL + "?expand=all"  # every panel open
+HTMX = {"HX-Request": "true"}
+
+PAGES = [
+    ("/", {}),
+    ("/?q=soviet+experts", {}),
+    ("/?q=soviet", HTMX),
+    ("/?theme=cold-war&page=2", {}),
+    ("/timeline/", {}),
+    (LESSON_URL, {}),
+    (LESSON_URL + "?expand=all", {}),
+    (CAUSE_PANEL_URL, {}),
+    (CAUSE_PANEL_URL, HTMX),
+    (LESSON_URL + "present/?step=2", {}),
+]
+
+
+@pytest.fixture(autouse=True)
+def page_cache(settings):
+    """An empty cache of this test's own: Redis when REDIS_URL is set, local memory otherwise."""
+    prefix = f"history-test-{uuid.uuid4().hex}"
+    if django_settings.REDIS_URL:
+        backend = {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": django_settings.REDIS_URL,
+            "KEY_PREFIX": prefix,
+        }
+    else:
+        backend = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": prefix}
+    settings.CACHES = {"default": backend}
+    yield
+    if django_settings.REDIS_URL:
+        redis = Redis.from_url(django_settings.REDIS_URL)
+        for key in redis.scan_iter(f"{prefix}:*"):
+            redis.delete(key)
+    else:
+        LocMemCache(prefix, {}).clear()
+
+
+@pytest.fixture
+def lesson(db) -> Lesson:
+    lesson, _ = import_lesson(document=parse_lesson_document(read_lesson_file(SEED_DOCUMENT)), publish=True)
+    return lesson
+
+
+def text_of(response) -> str:
+    return response.content.decode()
+
+
+def seen(client, url: str = LESSON_URL, **headers) -> str:
+    response = client.get(url, headers=headers)
+    assert response.status_code == 200
+    return text_of(response)
+
+
+@pytest.mark.parametrize(("url", "headers"), PAGES)
+def test_second_request_for_a_page_does_no_database_queries_and_gets_the_same_page(
+    client, lesson, django_assert_num_queries, url, headers
+):
+    first = client.get(url, headers=headers)
+
+    with django_assert_num_queries(0):
+        second = client.get(url, headers=headers)
+
+    assert first.status_code == second.status_code == 200
+    assert second.content == first.content
+    assert dict(second.headers) == dict(first.headers)
+    assert not second.cookies and "Set-Cookie" not in second.headers
+    assert "csrfmiddlewaretoken" not in text_of(second)
+
+
+def test_a_cached_page_is_the_page_an_uncached_request_gets(client, lesson, settings):
+    cached = [client.get(url, headers=headers) for url, headers in PAGES for _ in range(2)][1::2]
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+
+    uncached = [client.get(url, headers=headers) for url, headers in PAGES]
+
+    for hit, fresh in zip(cached, uncached, strict=True):
+        assert hit.status_code == fresh.status_code
+        assert hit.content == fresh.content
+        assert dict(hit.headers) == dict(fresh.headers)
+
+
+def test_htmx_fragment_and_whole_panel_page_are_cached_separately(client, lesson):
+    fragment = seen(client, CAUSE_PANEL_URL, **HTMX)
+    page = seen(client, CAUSE_PANEL_URL)
+
+    assert "<html" not in fragment and "<html" in page
+    assert seen(client, CAUSE_PANEL_URL, **HTMX) == fragment
+    assert seen(client, CAUSE_PANEL_URL) == page
+
+
+def test_index_results_for_htmx_and_the_whole_index_are_cached_separately(client, lesson):
+    results = seen(client, "/?q=soviet", **HTMX)
+    page = seen(client, "/?q=soviet")
+    restored = seen(client, "/?q=soviet", **HTMX, **{"HX-History-Restore-Request": "true"})
+
+    assert "<html" not in results and "<html" in page and "<html" in restored
+    assert seen(client, "/?q=soviet", **HTMX) == results
+
+
+# Every kind of edit shows at once
+
+
+def change_title(lesson):
+    lesson.title = "The Soviet Recall of 1960"
+    lesson.save()
+    return "The Soviet Recall of 1960"
+
+
+def edit_section(lesson):
+    section = lesson.sections.get(heading="Reasons for Withdrawal")
+    section.body = "A fresh account of why the experts left."
+    section.save()
+    return "A fresh account of why the experts left."
+
+
+def add_section(lesson):
+    lesson.sections.create(order=99, kind=Section.Kind.FUN_FACT, heading="One More Fact", body="It was hot.")
+    return "One More Fact"
+
+
+def edit_reading(lesson):
+    reading = lesson.readings.first()
+    reading.title = "A Newly Titled Book"
+    reading.save()
+    return "A Newly Titled Book"
+
+
+def add_key_term(lesson):
+    KeyTerm.objects.create(lesson=lesson, term="Comecon", definition="The Soviet bloc's economic council.")
+    return "The Soviet bloc&#x27;s economic council."
+
+
+def edit_question(lesson):
+    question = lesson.questions.first()
+    question.question = "What would you have advised Khrushchev?"
+    question.save()
+    return "What would you have advised Khrushchev?"
+
+
+def add_interpretation(lesson):
+    Interpretation.objects.create(lesson=lesson, historian="A. Newcomer", work="Fresh Eyes", argument="Money.")
+    return "A. Newcomer"
+
+
+def add_related_lesson(lesson):
+    other = Lesson.objects.exclude(pk=lesson.pk).get(slug="the-great-leap-forward")
+    RelatedLesson.objects.create(lesson=lesson, related=other, relation=RelatedLesson.Relation.SEE_ALSO, order=9)
+    return "The Great Leap Forward"
+
+
+def edit_evidence(lesson):
+    evidence = Evidence.objects.get(section__lesson=lesson)
+    evidence.title = "A telegram from Moscow"
+    evidence.save()
+    return "A telegram from Moscow"
+
+
+def rename_topic(lesson):
+    topic = lesson.topics.first()
+    topic.name = "A Renamed Topic"
+    topic.save()
+    return "A Renamed Topic"
+
+
+def add_topic(lesson):
+    lesson.topics.add(Topic.objects.create(kind=Topic.Kind.THEME, name="Diplomacy", slug="diplomacy"))
+    return "Diplomacy"
+
+
+def delete_reading(lesson):
+    title = lesson.readings.first().title
+    Reading.objects.filter(pk=lesson.readings.first().pk).delete()
+    return f"not:{title}"
+
+
+def delete_section(lesson):
+    lesson.sections.get(heading="Interesting Facts about the USSR's Withdrawal").delete()
+    return "not:343 contracts"
+
+
+def reimport(lesson):
+    text = read_lesson_file(SEED_DOCUMENT).replace("343 contracts", "344 contracts")
+    import_lesson(document=parse_lesson_document(text), publish=True)
+    return "344 contracts"
+
+
+EDITS = [
+    change_title,
+    edit_section,
+    add_section,
+    edit_reading,
+    add_key_term,
+    edit_question,
+    add_interpretation,
+    add_related_lesson,
+    edit_evidence,
+    rename_topic,
+    add_topic,
+    delete_reading,
+    delete_section,
+    reimport,
+]
+
+
+@pytest.fixture
+def other_lesson(db):
+    return Lesson.objects.create(
+        slug="the-great-leap-forward",
+        title="The Great Leap Forward",
+        event_date="1958-05-01",
+        summary="Mao's campaign.",
+        status=Lesson.Status.PUBLISHED,
+    )
+
+
+@pytest.mark.parametrize("edit", EDITS, ids=lambda edit: edit.__name__)
+def test_every_kind_of_edit_shows_on_the_next_request(client, lesson, other_lesson, edit):
+    before = seen(client, EXPANDED_URL)
+    assert seen(client, EXPANDED_URL) == before  # from the cache
+
+    expected = edit(Lesson.objects.get(pk=lesson.pk))
+
+    after = seen(client, EXPANDED_URL)
+    if expected.startswith("not:"):
+        assert expected[4:] in before and expected[4:] not in after
+    else:
+        assert expected not in before and expected in after
+
+
+def test_new_title_shows_on_the_index_and_timeline_at_once(client, lesson):
+    assert "USSR&#x27;s Withdrawal from China" in seen(client, "/") and seen(client, "/timeline/")
+
+    lesson.title = "The Soviet Recall of 1960"
+    lesson.save()
+
+    assert "The Soviet Recall of 1960" in seen(client, "/")
+    assert "The Soviet Recall of 1960" in seen(client, "/timeline/")
+
+
+def test_edited_panel_shows_in_its_htmx_fragment_at_once(client, lesson):
+    assert "Bucharest meeting" in seen(client, CAUSE_PANEL_URL, **HTMX)
+
+    section = lesson.sections.get(heading="Reasons for Withdrawal")
+    section.body = "Rewritten."
+    section.save()
+
+    assert "Bucharest meeting" not in seen(client, CAUSE_PANEL_URL, **HTMX)
+
+
+def test_unpublishing_and_publishing_show_at_once(client, lesson):
+    assert "USSR&#x27;s Withdrawal from China" in seen(client, "/")
+
+    lesson.status = Lesson.Status.DRAFT
+    lesson.save()
+
+    assert client.get(LESSON_URL).status_code == 404
+    assert "USSR&#x27;s Withdrawal from China" not in seen(client, "/")
+
+    lesson.status = Lesson.Status.PUBLISHED
+    lesson.save()
+
+    assert client.get(LESSON_URL).status_code == 200
+    assert "USSR&#x27;s Withdrawal from China" in seen(client, "/")
+
+
+def test_deleting_a_lesson_shows_at_once(client, lesson):
+    seen(client)
+    seen(client, "/")
+
+    lesson.delete()
+
+    assert client.get(LESSON_URL).status_code == 404
+    assert "No lessons have been published yet." in seen(client, "/")
+
+
+def test_an_edit_in_the_admin_shows_at_once(client, lesson, publisher):
+    seen(client)
+    staff = client_for(publisher)
+    change_url = f"/admin/events/lesson/{lesson.pk}/change/"
+    data = change_form_data(staff.get(change_url))
+    data["title"] = "Edited in the Admin"
+
+    response = staff.post(change_url, data)
+
+    assert response.status_code == 302, form_errors(response)
+    assert "Edited in the Admin" in seen(client)
+
+
+def test_restoring_a_revision_shows_at_once(client, publisher):
+    from reversion.models import Version
+
+    staff = client_for(publisher)
+    lesson = import_first_revision_through_admin(staff)
+    change_url = f"/admin/events/lesson/{lesson.pk}/change/"
+    data = change_form_data(staff.get(change_url))
+    data["title"] = "A Later Title"
+    assert staff.post(change_url, data).status_code == 302
+    assert "A Later Title" in seen(client)
+    first_version = Version.objects.get_for_object(lesson).order_by("pk").first()
+    revision_url = f"/admin/events/lesson/{lesson.pk}/history/{first_version.pk}/"
+
+    response = staff.post(revision_url, change_form_data(staff.get(revision_url)))
+
+    assert response.status_code == 302, form_errors(response)
+    assert "A Later Title" not in seen(client)
+    assert "USSR&#x27;s Withdrawal from China" in seen(client)
+
+
+def import_first_revision_through_admin(staff) -> Lesson:
+    """The seed lesson, published, and a first revision of it saved through the admin."""
+    lesson, _ = import_lesson(document=parse_lesson_document(read_lesson_file(SEED_DOCUMENT)), publish=True)
+    change_url = f"/admin/events/lesson/{lesson.pk}/change/"
+    assert staff.post(change_url, change_form_data(staff.get(change_url))).status_code == 302
+    return lesson
+
+
+# Scheduled lessons
+
+
+def test_lesson_scheduled_a_minute_ahead_appears_once_its_time_comes(client, lesson, monkeypatch):
+    publish_at = timezone.now() + datetime.timedelta(minutes=1)
+    Lesson.objects.create(
+        slug="scheduled",
+        title="Scheduled Lesson",
+        event_date="1961-01-01",
+        summary="Soon.",
+        status=Lesson.Status.PUBLISHED,
+        published_at=publish_at,
+    )
+    assert client.get("/lessons/scheduled/").status_code == 404
+    assert "Scheduled Lesson" not in seen(client, "/")
+    assert "Scheduled Lesson" not in seen(client, "/timeline/")
+
+    later = publish_at + datetime.timedelta(seconds=1)
+    monkeypatch.setattr("django.utils.timezone.now", lambda: later)
+
+    assert client.get("/lessons/scheduled/").status_code == 200
+    assert "Scheduled Lesson" in seen(client, "/")
+    assert "Scheduled Lesson" in seen(client, "/timeline/")
+
+
+def test_pages_stay_cached_while_no_scheduled_time_passes(client, lesson, django_assert_num_queries):
+    Lesson.objects.create(
+        slug="scheduled",
+        title="Scheduled Lesson",
+        event_date="1961-01-01",
+        summary="Later.",
+        status=Lesson.Status.PUBLISHED,
+        published_at=timezone.now() + datetime.timedelta(days=1),
+    )
+    seen(client, "/")
+
+    with django_assert_num_queries(0):
+        assert "Scheduled Lesson" not in seen(client, "/")
+
+
+# Staff
+
+
+def test_staff_are_never_served_a_page_cached_for_the_public(client, lesson, publisher):
+    seen(client)
+    staff = client_for(publisher)
+
+    with CaptureQueriesContext(connection) as queries:
+        seen(staff)
+
+    assert queries.captured_queries  # rendered afresh, not read from the cache
+
+
+def test_a_staff_preview_is_never_cached_nor_served_to_the_public(client, lesson, publisher):
+    Lesson.objects.create(
+        slug="draft", title="Draft Lesson", event_date="1961-01-01", summary="Not yet.", status=Lesson.Status.DRAFT
+    )
+    staff = client_for(publisher)
+
+    assert client.get("/lessons/draft/").status_code == 404
+    assert "Draft preview." in seen(staff, "/lessons/draft/")
+    assert "Draft preview." in seen(staff, "/lessons/draft/")
+    assert client.get("/lessons/draft/").status_code == 404
+    with CaptureQueriesContext(connection) as queries:
+        seen(staff, "/lessons/draft/")
+    assert queries.captured_queries
+
+
+def test_a_page_staff_saw_first_is_rendered_afresh_for_the_public(client, lesson, publisher):
+    staff = client_for(publisher)
+    seen(staff)
+    seen(staff, CAUSE_PANEL_URL, **HTMX)
+
+    with CaptureQueriesContext(connection) as queries:
+        seen(client, CAUSE_PANEL_URL, **HTMX)
+        seen(client)
+
+    assert queries.captured_queries
