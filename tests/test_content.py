@@ -26,7 +26,7 @@ DATES = {
     "president-nixons-visit-to-china": (datetime.date(1972, 2, 21), "day"),
 }
 
-# The only identifiers a shipped reading may carry: those checked in /work/shared/CONTENT_NOTES.md.
+# The only identifiers a shipped reading may carry: those verified in the shared content notes (CONTENT_NOTES.md).
 CHECKED_IDENTIFIERS = {
     ("isbn", "9780804758796"),  # Radchenko, Two Suns in the Heavens
     ("isbn", "9781498511667"),  # Li and Xia, Mao and the Sino-Soviet Split
