@@ -32,6 +32,11 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium"}
 
 
+def text_of(response) -> str:
+    """A response's body as text, for asserting what a person would read."""
+    return response.content.decode()
+
+
 def import_document(path: Path, *, publish: bool = True) -> Lesson:
     lesson, _ = import_lesson(document=parse_lesson_document(read_lesson_file(path)), publish=publish)
     return lesson

@@ -12,6 +12,7 @@ from django.utils.html import escape
 from events.models import Lesson, Reading, Section
 
 from .admin_forms import add_inline_row, change_form_data, form_errors
+from .conftest import text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -21,10 +22,6 @@ ADD = "/admin/events/lesson/add/"
 
 def change_url(lesson):
     return f"/admin/events/lesson/{lesson.pk}/change/"
-
-
-def text_of(response) -> str:
-    return response.content.decode()
 
 
 def new_lesson_data(**overrides) -> dict[str, str]:

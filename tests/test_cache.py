@@ -28,7 +28,7 @@ from events.models import (
 )
 
 from .admin_forms import change_form_data, form_errors
-from .conftest import SEED_DOCUMENT, client_for
+from .conftest import SEED_DOCUMENT, client_for, text_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -77,10 +77,6 @@ def page_cache(settings):
 def lesson(db) -> Lesson:
     lesson, _ = import_lesson(document=parse_lesson_document(read_lesson_file(SEED_DOCUMENT)), publish=True)
     return lesson
-
-
-def text_of(response) -> str:
-    return response.content.decode()
 
 
 def seen(client, url: str = LESSON_URL, **headers) -> str:

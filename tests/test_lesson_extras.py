@@ -6,13 +6,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from events.models import Lesson, Section, Topic
 
+from .conftest import text_of
+
 pytestmark = pytest.mark.django_db
 
 LESSON_URL = "/lessons/ussrs-withdrawal-from-china/"
-
-
-def text_of(response) -> str:
-    return response.content.decode()
 
 
 @pytest.fixture

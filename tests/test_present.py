@@ -6,6 +6,8 @@ from django.test.utils import CaptureQueriesContext
 
 from events.models import Lesson, Section
 
+from .conftest import text_of
+
 pytestmark = pytest.mark.django_db
 
 LESSON_URL = "/lessons/ussrs-withdrawal-from-china/"
@@ -32,10 +34,6 @@ SEED_STEPS = [
     ("The end", "Back to the lesson", ""),
 ]
 LAST_STEP = len(SEED_STEPS) - 1
-
-
-def text_of(response) -> str:
-    return response.content.decode()
 
 
 def main_of(html: str) -> str:

@@ -11,14 +11,11 @@ from events.models import Lesson, Section, Topic
 from events.search import MAX_QUERY_LENGTH, PER_PAGE
 
 from .admin_forms import change_form_data
+from .conftest import text_of
 
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HX-Request": "true"}
-
-
-def text_of(response) -> str:
-    return response.content.decode()
 
 
 def found_titles(response) -> list[str]:

@@ -6,13 +6,11 @@ from django.utils import timezone
 
 from events.models import Lesson
 
+from .conftest import text_of
+
 pytestmark = pytest.mark.django_db
 
 URL = "/timeline/"
-
-
-def text_of(response) -> str:
-    return response.content.decode()
 
 
 @pytest.fixture

@@ -5,15 +5,13 @@ from django.utils import timezone
 
 from events.models import Lesson, Section
 
+from .conftest import text_of
+
 pytestmark = pytest.mark.django_db
 
 LESSON_URL = "/lessons/ussrs-withdrawal-from-china/"
 CAUSE_PANEL_URL = LESSON_URL + "panels/reasons-for-withdrawal/"
 SUBPANEL_URL = LESSON_URL + "panels/shift-in-chinas-foreign-policy/"
-
-
-def text_of(response) -> str:
-    return response.content.decode()
 
 
 # The index
