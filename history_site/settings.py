@@ -241,6 +241,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+# Behind a proxy, the address comes from the X-Forwarded-For entry the nearest proxy added.
+PROXY_COUNT = int(os.environ.get("DJANGO_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "history_site.client_address.client_address"
 
 # Logs go to standard output, where the process manager or container keeps them. Django logs each
 # request that fails (4xx as WARNING, 5xx as ERROR with the traceback) on django.request.

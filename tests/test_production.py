@@ -233,3 +233,26 @@ def test_a_lock_out_holds_for_that_username_from_that_address_only(client, edito
     )
     client.logout()
     assert client.post(login, RIGHT, REMOTE_ADDR="10.0.0.2").status_code == 302
+
+
+def test_behind_a_proxy_the_lock_out_holds_for_the_visitors_address_not_the_proxys(client, editor, settings):
+    settings.PROXY_COUNT = 1
+    login = reverse("admin:login")
+    # Every request comes from the proxy (10.0.0.9); the visitor sends a forged entry of their own.
+    for _ in range(5):
+        client.post(login, WRONG, REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.7")
+
+    locked = client.post(login, RIGHT, REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR="203.0.113.7")
+    assert locked.status_code == 429
+    assert AccessAttempt.objects.get().ip_address == "203.0.113.7"
+    # A classmate behind the same proxy signs in as usual.
+    response = client.post(login, RIGHT, REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR="198.51.100.2")
+    assert response.status_code == 302
+
+
+def test_without_a_proxy_a_forged_forwarded_for_header_is_ignored(client, editor):
+    login = reverse("admin:login")
+    for number in range(5):
+        client.post(login, WRONG, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=f"192.0.2.{number}")
+
+    assert client.post(login, RIGHT, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="192.0.2.99").status_code == 429
