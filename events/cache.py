@@ -14,16 +14,23 @@ committed (and may never be), so it is not kept either.
 
 import functools
 import hashlib
+import re
+import threading
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.apps import apps
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.text import compress_string
+from django_htmx.middleware import HtmxDetails
 
 STATE_KEY = "events:content-version"
 PAGE_TIMEOUT = 24 * 3600  # pages of an old version expire unread
@@ -50,22 +57,99 @@ def _database_changed(sender, **kwargs) -> None:
 
 
 def cache_public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Serve the view's GET responses from the cache to the public, keyed on the content version,
-    the full address and what htmx asked for."""
+    """Mark the view's pages as the same for every member of the public, for PublicPageCacheMiddleware
+    to keep."""
 
     @functools.wraps(view)
-    def cached_view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if request.method != "GET" or request.user.is_authenticated or connection.in_atomic_block:
-            return view(request, *args, **kwargs)
-        key = _page_key(request)
-        response = cache.get(key)
-        if response is None:
-            response = view(request, *args, **kwargs)
-            if _cacheable(request, response):
-                cache.set(key, response, PAGE_TIMEOUT)
+    def public_view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        response.public_page = True
         return response
 
-    return cached_view
+    return public_view
+
+
+class PublicPageCacheMiddleware:
+    """Serve the public's GET requests for the pages of @cache_public_page views from the cache.
+
+    It stands near the top of the middleware (below SecurityMiddleware and WhiteNoise), so a cached
+    page costs little more than a static file: a hit skips sessions, URL resolution, the view and the
+    other middleware, whose headers were kept with the page. Each page is kept once as it is and once
+    gzipped, so a hit is never compressed again. Each worker also remembers the pages it served last
+    under their full key, which names the content version, so the shared cache is asked only for the
+    version (one small read) on a repeated hit.
+
+    Signed-in users (a session cookie) are never served from nor stored in the cache, and neither are
+    HEAD requests, which the view answers itself, nor requests inside a transaction (tests; a page
+    rendered there may show rows that are never committed).
+    """
+
+    RECENT_PAGES = 64
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.recent: dict[str, CachedPage] = {}
+        self.recent_lock = threading.Lock()
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method != "GET" or settings.SESSION_COOKIE_NAME in request.COOKIES or connection.in_atomic_block:
+            return self.get_response(request)
+        key = _page_key(request)
+        page = self.recent.get(key)
+        if page is None:
+            page = cache.get(key)
+            if not isinstance(page, CachedPage):  # none yet, or kept by an older version of the site
+                response = self.get_response(request)
+                if not (getattr(response, "public_page", False) and _cacheable(request, response)):
+                    return response
+                page = CachedPage.of(response)
+                cache.set(key, page, PAGE_TIMEOUT)
+            self._remember(key, page)
+        return page.response_for(request)
+
+    def _remember(self, key: str, page: "CachedPage") -> None:
+        with self.recent_lock:
+            if len(self.recent) >= self.RECENT_PAGES:
+                del self.recent[next(iter(self.recent))]  # the oldest
+            self.recent[key] = page
+
+
+ACCEPTS_GZIP = re.compile(r"\bgzip\b")
+
+
+@dataclass(frozen=True, slots=True)
+class CachedPage:
+    """A page as the public gets it: its status, its headers, its body as it is and gzipped, and an
+    ETag for a browser that asks whether its copy is still current."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    gzipped: bytes
+    etag: str
+
+    @classmethod
+    def of(cls, response: HttpResponse) -> "CachedPage":
+        body = response.content
+        patch_vary_headers(response, ["Accept-Encoding"])
+        headers = tuple((name, value) for name, value in response.items() if name.lower() != "content-length")
+        digest = hashlib.blake2b(body, digest_size=12).hexdigest()
+        return cls(response.status_code, headers, body, compress_string(body), f'"{digest}"')
+
+    def response_for(self, request: HttpRequest) -> HttpResponse:
+        gzip = ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")) is not None
+        # The two forms of the page are different bytes, and so have different tags.
+        etag = f'{self.etag[:-1]}-gzip"' if gzip else self.etag
+        if etag in request.META.get("HTTP_IF_NONE_MATCH", ""):
+            response = HttpResponseNotModified(headers=self.headers)
+            del response["Content-Type"]
+        else:
+            response = HttpResponse(self.gzipped if gzip else self.body, status=self.status, headers=self.headers)
+            response["Content-Length"] = str(len(response.content))
+            if gzip:
+                response["Content-Encoding"] = "gzip"
+        response["ETag"] = etag
+        return response
 
 
 def _page_key(request: HttpRequest) -> str:
@@ -74,7 +158,7 @@ def _page_key(request: HttpRequest) -> str:
     published_since = sum(1 for moment in publish_times if moment <= now)
     # What htmx asked for: a fragment, a whole page to restore from its history, and whether the
     # browser shows this address already (see views.index).
-    htmx = request.htmx
+    htmx = HtmxDetails(request)
     asked = "page"
     if htmx:
         asked = "history" if htmx.history_restore_request else "fragment"

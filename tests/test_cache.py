@@ -5,16 +5,21 @@ never cached. With REDIS_URL set they run on that Redis, under a key prefix of t
 """
 
 import datetime
+import gzip
 import uuid
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection
+from django.http import HttpResponse
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from redis import Redis
 
+from events.cache import _page_key
 from events.importer import import_lesson, parse_lesson_document, read_lesson_file
 from events.models import (
     Evidence,
@@ -129,6 +134,49 @@ def test_index_results_for_htmx_and_the_whole_index_are_cached_separately(client
 
     assert "<html" not in results and "<html" in page and "<html" in restored
     assert seen(client, "/?q=soviet", **HTMX) == results
+
+
+def test_a_browser_that_accepts_gzip_gets_the_same_page_compressed(client, lesson):
+    plain = client.get(LESSON_URL)
+    client.get(LESSON_URL, headers={"Accept-Encoding": "gzip, deflate, br"})
+
+    compressed = client.get(LESSON_URL, headers={"Accept-Encoding": "gzip, deflate, br"})
+
+    assert compressed.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(compressed.content) == plain.content
+    assert int(compressed.headers["Content-Length"]) == len(compressed.content) < len(plain.content) / 2
+    assert "Accept-Encoding" in plain.headers["Vary"] and "Accept-Encoding" in compressed.headers["Vary"]
+    assert "Content-Encoding" not in plain.headers
+
+
+def test_a_browser_whose_copy_is_current_gets_304_with_no_body(client, lesson):
+    first = client.get(LESSON_URL)
+    etag = first.headers["ETag"]
+
+    again = client.get(LESSON_URL, headers={"If-None-Match": etag})
+
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["ETag"] == etag
+    # A compressed copy is other bytes: its tag differs, and the plain one does not match it.
+    assert client.get(LESSON_URL, headers={"If-None-Match": etag, "Accept-Encoding": "gzip"}).status_code == 200
+
+
+def test_after_an_edit_a_browsers_copy_is_no_longer_current(client, lesson):
+    etag = client.get(LESSON_URL).headers["ETag"]
+    change_title(Lesson.objects.get())
+
+    response = client.get(LESSON_URL, headers={"If-None-Match": etag})
+
+    assert response.status_code == 200
+    assert "The Soviet Recall of 1960" in text_of(response)
+
+
+def test_a_page_kept_by_an_older_version_of_the_site_is_rendered_afresh(client, lesson):
+    # The site's version before this one kept whole response objects under the same keys.
+    cache.set(_page_key(RequestFactory().get(LESSON_URL)), HttpResponse("A page in an old form."))
+
+    assert "Reasons for Withdrawal" in seen(client)
 
 
 # Every kind of edit shows at once
