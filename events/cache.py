@@ -13,16 +13,17 @@ committed (and may never be), so it is not kept either.
 """
 
 import functools
+import gzip
 import hashlib
 import re
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import DisallowedHost
 from django.db import connection, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 from django.dispatch import receiver
@@ -94,7 +95,10 @@ class PublicPageCacheMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method != "GET" or settings.SESSION_COOKIE_NAME in request.COOKIES or connection.in_atomic_block:
             return self.get_response(request)
-        key = _page_key(request)
+        try:
+            key = _page_key(request)
+        except DisallowedHost:
+            return self.get_response(request)  # refused further on, unless it is /healthz
         page = self.recent.get(key)
         if page is None:
             page = cache.get(key)
@@ -117,16 +121,22 @@ class PublicPageCacheMiddleware:
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 
 
-@dataclass(frozen=True, slots=True)
 class CachedPage:
-    """A page as the public gets it: its status, its headers, its body as it is and gzipped, and an
-    ETag for a browser that asks whether its copy is still current."""
+    """A page as the public gets it: its status, its headers, its body gzipped, and an ETag for a
+    browser that asks whether its copy is still current. Only the compressed body is kept in the
+    shared cache; a worker unzips it once for the rare client that does not accept gzip."""
 
-    status: int
-    headers: tuple[tuple[str, str], ...]
-    body: bytes
-    gzipped: bytes
-    etag: str
+    __slots__ = ("status", "headers", "gzipped", "etag", "_body")
+
+    def __init__(self, status: int, headers: tuple[tuple[str, str], ...], gzipped: bytes, etag: str) -> None:
+        self.status, self.headers, self.gzipped, self.etag = status, headers, gzipped, etag
+        self._body = None
+
+    def __getstate__(self) -> tuple:
+        return (self.status, self.headers, self.gzipped, self.etag)
+
+    def __setstate__(self, state: tuple) -> None:
+        self.__init__(*state)
 
     @classmethod
     def of(cls, response: HttpResponse) -> "CachedPage":
@@ -134,19 +144,28 @@ class CachedPage:
         patch_vary_headers(response, ["Accept-Encoding"])
         headers = tuple((name, value) for name, value in response.items() if name.lower() != "content-length")
         digest = hashlib.blake2b(body, digest_size=12).hexdigest()
-        return cls(response.status_code, headers, body, compress_string(body), f'"{digest}"')
+        page = cls(response.status_code, headers, compress_string(body), f'"{digest}"')
+        page._body = body
+        return page
+
+    @property
+    def body(self) -> bytes:
+        if self._body is None:
+            self._body = gzip.decompress(self.gzipped)
+        return self._body
 
     def response_for(self, request: HttpRequest) -> HttpResponse:
-        gzip = ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")) is not None
+        compressed = ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")) is not None
         # The two forms of the page are different bytes, and so have different tags.
-        etag = f'{self.etag[:-1]}-gzip"' if gzip else self.etag
+        etag = f'{self.etag[:-1]}-gzip"' if compressed else self.etag
         if etag in request.META.get("HTTP_IF_NONE_MATCH", ""):
             response = HttpResponseNotModified(headers=self.headers)
             del response["Content-Type"]
         else:
-            response = HttpResponse(self.gzipped if gzip else self.body, status=self.status, headers=self.headers)
-            response["Content-Length"] = str(len(response.content))
-            if gzip:
+            content = self.gzipped if compressed else self.body
+            response = HttpResponse(content, status=self.status, headers=self.headers)
+            response["Content-Length"] = str(len(content))
+            if compressed:
                 response["Content-Encoding"] = "gzip"
         response["ETag"] = etag
         return response

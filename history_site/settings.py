@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "events.cache.PublicPageCacheMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "history_site.permissions_policy.PermissionsPolicyMiddleware",
+    # Before CommonMiddleware: /healthz answers whatever host name a load balancer asks by.
+    "history_site.health.HealthCheckMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -137,8 +139,10 @@ elif DEBUG:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "history_site.file_cache.FileCache",
             "LOCATION": os.environ.get("DJANGO_CACHE_DIR", str(BASE_DIR / ".cache")),
+            # About 10 KB a page: 40 MB at most, a third of it removed when full.
+            "OPTIONS": {"MAX_ENTRIES": 4000},
         }
     }
 

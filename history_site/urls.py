@@ -3,15 +3,12 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
-from . import health
-
 admin.site.site_header = "History lessons: editors"
 admin.site.site_title = "History lessons admin"
 admin.site.index_title = "Lessons and readings"
 
 urlpatterns = [
     path(settings.ADMIN_PATH, admin.site.urls),
-    path("healthz", health.healthz, name="healthz"),
     path("", include("events.urls")),
 ]
 

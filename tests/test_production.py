@@ -102,6 +102,14 @@ def test_healthz_answers_ok_when_the_database_is_migrated(client):
     assert "no-cache" in response["Cache-Control"]
 
 
+@pytest.mark.django_db
+def test_healthz_answers_a_load_balancer_that_asks_by_the_servers_address(client, settings):
+    settings.ALLOWED_HOSTS = ["history.example-school.org"]
+
+    assert client.get("/healthz", headers={"Host": "10.0.0.5:8000"}).status_code == 200
+    assert client.get("/", headers={"Host": "10.0.0.5:8000"}).status_code == 400
+
+
 def sqlite_database(path: Path):
     """A connection to an SQLite file of its own, outside the test database."""
     return ConnectionHandler({"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(path)}})["default"]
