@@ -11,11 +11,12 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # The suite runs a second time on this PostgreSQL database when it answers.
 POSTGRES_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: help run serve test test-postgres lint screenshots python-version
+.PHONY: help run serve bench test test-postgres lint screenshots python-version
 
 help:
 	@echo "make run    set everything up and serve the site on http://127.0.0.1:$(PORT)"
 	@echo "make serve  the same in production: gunicorn, DJANGO_DEBUG=0 (see docs/deploy.md)"
+	@echo "make bench  load-test the production server against a static baseline; writes BENCHMARKS.md"
 	@echo "make test   install what the tests need, then run every check and test (on SQLite and PostgreSQL)"
 
 run: $(VENV)/.installed-run
@@ -23,16 +24,22 @@ run: $(VENV)/.installed-run
 	$(PY) manage.py import_lesson --publish --if-empty content/lessons/*.txt
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-# Production: gunicorn with a worker per core and a spare, each with a few threads.
+# Production: gunicorn with a worker per core and a spare, each with a few threads. `make bench` runs the same command.
 WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 THREADS ?= 4
+GUNICORN_COMMAND = $(VENV)/bin/gunicorn history_site.wsgi --workers $(WORKERS) --threads $(THREADS) \
+  --access-logfile - --forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}"
 serve: export DJANGO_DEBUG = 0
 serve: $(VENV)/.installed-run
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py import_lesson --publish --if-empty content/lessons/*.txt
-	$(VENV)/bin/gunicorn history_site.wsgi --bind 0.0.0.0:$(PORT) --workers $(WORKERS) --threads $(THREADS) \
-	  --access-logfile - --forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}"
+	$(GUNICORN_COMMAND) --bind 0.0.0.0:$(PORT)
+
+# The production server under load on SQLite and on PostgreSQL with Redis (bench/run.py): writes BENCHMARKS.md
+# and bench/results.json, and fails naming each budget missed. Under ten minutes; not part of `make test`.
+bench: $(VENV)/.installed-test /usr/bin/wrk /usr/bin/chromium
+	$(PY) -m bench.run -- $(GUNICORN_COMMAND)
 
 test: $(VENV)/.installed-test /usr/bin/chromium lint
 	$(PY) manage.py check
@@ -79,6 +86,11 @@ $(VENV)/.installed-run: requirements.txt | $(PY) python-version
 $(VENV)/.installed-test: requirements.txt requirements-dev.txt | $(PY) python-version
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.installed-run
+
+# Debian's wrk drives the server in `make bench`.
+/usr/bin/wrk:
+	$(SUDO) apt-get update
+	$(SUDO) apt-get install -y wrk
 
 # Debian's Chromium for the browser tests (Playwright's own download cannot reach its server).
 /usr/bin/chromium:

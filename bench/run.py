@@ -1,0 +1,939 @@
+"""`make bench`: the production server under load, every figure a ratio to a static baseline.
+
+The Makefile passes `make serve`'s gunicorn command line (GUNICORN_COMMAND) after `--`; this
+script adds only `--bind 127.0.0.1:<port>`. For SQLite and then PostgreSQL with Redis it makes a
+fresh database, fills it with bench/generator.py, and drives the server with wrk
+(bench/report.lua) from a second process. The baseline is WhiteNoise serving a byte-identical
+saved copy of a lesson page from the same gunicorn. It writes BENCHMARKS.md and
+bench/results.json, then exits 1 naming every budget missed.
+
+    .venv/bin/python -m bench.run -- .venv/bin/gunicorn history_site.wsgi --workers 3 --threads 4 ...
+
+BENCH_DURATION (seconds per wrk run, default 1), BENCH_ROUNDS (default 3), BENCH_SIZES
+(default 10,1000,10000) and BENCH_DATABASES (default sqlite,postgres) shrink a trial run.
+"""
+
+import argparse
+import contextlib
+import gzip
+import http.client
+import importlib.metadata
+import json
+import math
+import os
+import platform
+import re
+import secrets
+import shlex
+import shutil
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+LUA = ROOT / "bench" / "report.lua"
+BENCHMARKS = ROOT / "BENCHMARKS.md"
+RESULTS = ROOT / "bench" / "results.json"
+BASELINE_DIR = ROOT / "staticfiles" / "bench-baseline"
+BASELINE_PATH = "/static/bench-baseline/lesson.html"
+SEED_PATH = "/lessons/ussrs-withdrawal-from-china/"
+ADMIN_SLUG = "bench-admin-lesson"
+HOST = "127.0.0.1"
+PORT = int(os.environ.get("BENCH_PORT", "8100"))
+POSTGRES_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
+DURATION = int(os.environ.get("BENCH_DURATION", "1"))  # wrk takes whole seconds
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+SIZES = [int(size) for size in os.environ.get("BENCH_SIZES", "10,1000,10000").split(",")]
+DATABASES = os.environ.get("BENCH_DATABASES", "sqlite,postgres").split(",")
+IMPORT_DOCUMENTS = int(os.environ.get("BENCH_IMPORT_DOCUMENTS", "1000"))
+# Every request comes as from the HTTPS proxy in front of the site (docs/deploy.md).
+PROXY_HEADER = ("X-Forwarded-Proto", "https")
+PROXY_HEADERS = (": ".join(PROXY_HEADER),)
+GZIP = "Accept-Encoding: gzip"
+CHANGES_START = "<!-- changes-to-meet-budgets:start -->"
+CHANGES_END = "<!-- changes-to-meet-budgets:end -->"
+
+
+class BenchmarkError(Exception):
+    """The benchmark itself went wrong (a page answered 404, wrk failed): its figures mean nothing."""
+
+
+# Parsing: tested in tests/test_bench_harness.py without a server.
+
+
+def parse_wrk_summary(output: str) -> dict:
+    """The figures from bench/report.lua's `BENCH key=value ...` line in wrk's output."""
+    for line in output.splitlines():
+        if line.startswith("BENCH "):
+            values = dict(item.split("=", 1) for item in line.split()[1:])
+            summary = {key: int(value) for key, value in values.items() if not key.startswith("status_")}
+            summary["statuses"] = {
+                int(key[7:]): int(value) for key, value in values.items() if key.startswith("status_")
+            }
+            return summary
+    raise BenchmarkError(f"wrk printed no BENCH summary line:\n{output}")
+
+
+def cpu_ticks(stat_text: str) -> int:
+    """utime + stime (fields 14 and 15) of a /proc/PID/stat line, in clock ticks. The command name
+    (field 2) may hold spaces and brackets, so the fields are counted after its last ")"."""
+    fields = stat_text[stat_text.rindex(")") + 2 :].split()
+    # fields[0] is field 3 (state).
+    return int(fields[11]) + int(fields[12])
+
+
+def parent_pid(stat_text: str) -> int:
+    return int(stat_text[stat_text.rindex(")") + 2 :].split()[1])
+
+
+def resident_mb(status_text: str) -> float:
+    """VmRSS from /proc/PID/status, in megabytes (MiB)."""
+    match = re.search(r"^VmRSS:\s+(\d+) kB", status_text, re.MULTILINE)
+    return int(match.group(1)) / 1024 if match else 0.0
+
+
+def cold_path(path: str, thread: int, number: int) -> str:
+    """The address bench/report.lua asks for in a cold run: a parameter no other request had."""
+    separator = "&" if "?" in path else "?"
+    return f"{path}{separator}bench={thread}-{number}"
+
+
+def cpu_ms_per_request(ticks: int, answered: int, connections: int) -> float:
+    """CPU milliseconds per request: the server's ticks over the requests wrk saw answered and the one
+    request per connection that was on its way when wrk stopped (the server finished it too)."""
+    return ticks * 1000 / os.sysconf("SC_CLK_TCK") / (answered + connections)
+
+
+def median_figures(runs: list[dict]) -> dict:
+    """The median of each figure over the rounds of one scenario."""
+    keys = ["rps", "p50_ms", "p99_ms", "cpu_ms"]
+    return {key: statistics.median(run[key] for run in runs) for key in keys}
+
+
+def ratios(figures: dict, baseline: dict) -> dict:
+    """A scenario's figures as multiples of the baseline's (CPU 2.0 = twice the baseline's CPU per request)."""
+    return {
+        "cpu": figures["cpu_ms"] / baseline["cpu_ms"] if baseline["cpu_ms"] else math.inf,
+        "rps": figures["rps"] / baseline["rps"] if baseline["rps"] else 0.0,
+        "p99": figures["p99_ms"] / baseline["p99_ms"] if baseline["p99_ms"] else math.inf,
+    }
+
+
+@dataclass(frozen=True)
+class Budget:
+    scenario: str
+    label: str
+    cpu: float | None = None  # at most this many times the baseline's CPU ms per request
+    baseline: str = "baseline"
+    min_rps: float | None = None  # at least this share of the baseline's requests/s
+    max_p99: float | None = None  # p99 at most this many times the baseline's
+    growth: float | None = None  # CPU per request at the largest size at most this many times at the smallest
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+
+    def describe(self) -> str:
+        parts = []
+        if self.cpu is not None:
+            parts.append(f"CPU ≤ {self.cpu:g}×" + (" gzip baseline" if self.baseline != "baseline" else ""))
+        if self.min_rps is not None:
+            parts.append(f"req/s ≥ {self.min_rps:.0%}")
+        if self.max_p99 is not None:
+            parts.append(f"p99 ≤ {self.max_p99:g}×")
+        if self.growth is not None:
+            parts.append(f"≤ {self.growth:g}× its cost at the smallest size")
+        if self.p50_ms is not None:
+            parts.append(f"p50 ≤ {self.p50_ms:g} ms, p99 ≤ {self.p99_ms:g} ms")
+        return "; ".join(parts)
+
+
+BUDGETS = [
+    Budget("lesson-warm", "Lesson page, warm cache", cpu=1.3, min_rps=0.75, max_p99=2.0),
+    Budget("lesson-gzip-warm", "Lesson page, warm cache, gzip", cpu=1.5, baseline="baseline-gzip"),
+    Budget("lesson-cold", "Lesson page, no cache", cpu=8),
+    Budget("panel-cold", "Panel fragment, no cache", cpu=3),
+    Budget("index-cold", "Index, first page", cpu=8, growth=1.2),
+    Budget("index-last-cold", "Index, last page", cpu=8, growth=1.2),
+    Budget("search-common-cold", "Search, common word", cpu=15, growth=1.5),
+    Budget("search-rare-cold", "Search, rare word", cpu=15, growth=1.5),
+    Budget("search-common-1conn", "Search, common word, one connection", p50_ms=20, p99_ms=40),
+    Budget("search-rare-1conn", "Search, rare word, one connection", p50_ms=20, p99_ms=40),
+    Budget("timeline-cold", "Timeline", cpu=10, growth=1.2),
+]
+WORKER_MB = 120
+IMPORT_SECONDS = 60
+
+
+def budget_misses(database: str, result: dict) -> list[str]:
+    """Each budget one database's results miss, as a sentence naming the scenario."""
+    misses = [miss for budget in BUDGETS for miss in missed(budget, database, result)]
+    for number, mb in enumerate(result.get("memory_mb", []), start=1):
+        if mb > WORKER_MB:
+            misses.append(
+                f"Memory, gunicorn worker {number} ({database}): {mb:.0f} MB resident, budget {WORKER_MB} MB"
+            )
+    return misses
+
+
+def missed(budget: Budget, database: str, result: dict) -> list[str]:
+    figures = result["scenarios"].get(budget.scenario)
+    if figures is None:
+        return []
+    scale = result.get("scale", {})
+    sizes = sorted(scale, key=int)
+    size = f", {int(sizes[-1]):,} lessons" if budget.growth is not None and sizes else ""
+    name = f"{budget.label}{size} ({database})"
+    median = figures["median"]
+    ratio = ratios(median, result["scenarios"][budget.baseline]["median"])
+    misses = []
+    if budget.cpu is not None and ratio["cpu"] > budget.cpu:
+        misses.append(f"{name}: {ratio['cpu']:.2f}× the static baseline's CPU per request, budget {budget.cpu:g}×")
+    if budget.min_rps is not None and ratio["rps"] < budget.min_rps:
+        misses.append(f"{name}: {ratio['rps']:.0%} of the baseline's requests/s, budget ≥ {budget.min_rps:.0%}")
+    if budget.max_p99 is not None and ratio["p99"] > budget.max_p99:
+        misses.append(f"{name}: p99 {ratio['p99']:.2f}× the baseline's, budget {budget.max_p99:g}×")
+    if budget.p50_ms is not None and (median["p50_ms"] > budget.p50_ms or median["p99_ms"] > budget.p99_ms):
+        misses.append(
+            f"{name}: p50 {median['p50_ms']:.1f} ms, p99 {median['p99_ms']:.1f} ms, "
+            f"budget {budget.p50_ms:g} ms and {budget.p99_ms:g} ms"
+        )
+    if budget.growth is not None and len(sizes) > 1:
+        small, large = scale[sizes[0]].get(budget.scenario), scale[sizes[-1]].get(budget.scenario)
+        if small and large and small["cpu_ms"] and large["cpu_ms"] / small["cpu_ms"] > budget.growth:
+            misses.append(
+                f"{name}: {large['cpu_ms'] / small['cpu_ms']:.2f}× its CPU per request at {int(sizes[0]):,} "
+                f"lessons, budget {budget.growth:g}×"
+            )
+    return misses
+
+
+def import_misses(imported: dict) -> list[str]:
+    if imported.get("seconds") is not None and imported["seconds"] > IMPORT_SECONDS:
+        return [
+            f"Import of {imported['documents']:,} documents: {imported['seconds']:.1f} s, budget {IMPORT_SECONDS} s"
+        ]
+    return []
+
+
+LIGHTHOUSE_MINIMUMS = {"performance": 95, "accessibility": 100, "best-practices": 100, "seo": 95}
+
+
+def browser_misses(database: str, weight: dict, scores: dict) -> list[str]:
+    """Lighthouse scores below their minimums, and pages over the page-weight budget (when measured)."""
+    misses = []
+    for page, result in scores.items():
+        if isinstance(result, dict):
+            for category, minimum in LIGHTHOUSE_MINIMUMS.items():
+                score = result.get(category)
+                if score is None or score < minimum:
+                    misses.append(
+                        f"Lighthouse {category}, {page} page ({database}): "
+                        f"{'not scored' if score is None else score}, budget {minimum}"
+                    )
+    for page, result in weight.items():
+        if isinstance(result, dict):
+            if not result.get("within_budget", True):
+                misses.append(
+                    f"Page weight, {page} page ({database}): {result['html_css_js']:,} bytes of HTML, CSS and JS, "
+                    f"budget {result['budget']:,}"
+                )
+            if result.get("font_requests") or result.get("other_origin_requests"):
+                misses.append(
+                    f"Page weight, {page} page ({database}): {result.get('font_requests', 0)} fonts and "
+                    f"{len(result.get('other_origin_requests', []))} requests to other origins, budget none"
+                )
+    return misses
+
+
+def keep_changes_section(old_text: str | None) -> str:
+    """The text an engineer wrote between the markers in the last BENCHMARKS.md, kept across runs."""
+    if old_text and CHANGES_START in old_text and CHANGES_END in old_text:
+        return old_text.split(CHANGES_START, 1)[1].split(CHANGES_END, 1)[0].strip("\n")
+    return "(None yet. For each fix, write what changed and the figures before and after.)"
+
+
+# The server and wrk.
+
+
+@dataclass
+class Scenario:
+    key: str
+    label: str
+    path: str
+    cold: bool = False
+    headers: tuple[str, ...] = ()
+    threads: int = 2
+    connections: int = 8
+    seconds: int = 0  # longer than the others' runs, for a slow page
+
+    def wrk_command(self, duration: int) -> list[str]:
+        duration = max(duration, self.seconds)
+        command = ["wrk", f"-t{self.threads}", f"-c{self.connections}", f"-d{duration}s", "--timeout", "30s"]
+        for header in PROXY_HEADERS + self.headers:
+            command += ["-H", header]
+        command += ["-s", str(LUA.relative_to(ROOT)), f"http://{HOST}:{PORT}{self.path}"]
+        return command + ["--", "cold" if self.cold else "warm"]
+
+
+@dataclass
+class Server:
+    command: list[str]
+    env: dict
+    log: Path
+    process: subprocess.Popen | None = None
+    log_file: object = field(default=None, repr=False)
+
+    def start(self) -> None:
+        self.log_file = self.log.open("ab")
+        self.process = subprocess.Popen(
+            [*self.command, "--bind", f"{HOST}:{PORT}"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        workers = int(self.command[self.command.index("--workers") + 1]) if "--workers" in self.command else 1
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise BenchmarkError(f"gunicorn stopped at start; see {self.log}")
+            if len(self.workers()) >= workers:
+                try:
+                    if fetch("/healthz")[0] == 200:
+                        break
+                except OSError:
+                    pass
+            time.sleep(0.2)
+        else:
+            raise BenchmarkError(f"gunicorn did not answer within a minute; see {self.log}")
+        time.sleep(1)  # let every worker finish importing the project
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        if self.log_file:
+            self.log_file.close()
+        self.process = None
+
+    def workers(self) -> list[int]:
+        children = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    if parent_pid((entry / "stat").read_text()) == self.process.pid:
+                        children.append(int(entry.name))
+                except (OSError, ValueError):
+                    pass
+        return children
+
+    def cpu_ticks(self) -> int:
+        total = 0
+        for pid in [self.process.pid, *self.workers()]:
+            with contextlib.suppress(OSError):  # a worker that has just exited
+                total += cpu_ticks(Path(f"/proc/{pid}/stat").read_text())
+        return total
+
+    def wait_until_idle(self, timeout: float = 30) -> None:
+        """Until the server spends no more than a clock tick of CPU in a tenth of a second."""
+        deadline = time.monotonic() + timeout
+        ticks = self.cpu_ticks()
+        while time.monotonic() < deadline:
+            time.sleep(0.1)
+            ticks, previous = self.cpu_ticks(), ticks
+            if ticks - previous <= 1:
+                return
+
+    def worker_memory_mb(self) -> list[float]:
+        return [round(resident_mb(Path(f"/proc/{pid}/status").read_text()), 1) for pid in sorted(self.workers())]
+
+
+def fetch(path: str, headers: tuple[str, ...] = ()) -> tuple[int, bytes, str]:
+    """The status, the body as sent and its Content-Encoding."""
+    connection = http.client.HTTPConnection(HOST, PORT, timeout=60)
+    try:
+        connection.request("GET", path, headers=dict(h.split(": ", 1) for h in PROXY_HEADERS + headers))
+        response = connection.getresponse()
+        return response.status, response.read(), response.getheader("Content-Encoding", "")
+    finally:
+        connection.close()
+
+
+def fetch_ok(path: str, headers: tuple[str, ...] = ()) -> bytes:
+    return fetch_checked(path, headers)[0]
+
+
+def fetch_checked(path: str, headers: tuple[str, ...] = ()) -> tuple[bytes, str]:
+    status, body, encoding = fetch(path, headers)
+    if status != 200:
+        raise BenchmarkError(f"GET {path} answered {status}, not 200: the benchmark would measure the wrong page")
+    return body, encoding
+
+
+def measure(server: Server, scenario: Scenario, duration: float, round_number: int) -> dict:
+    # A warm run starts with the page in the cache; a cold run's address must answer 200 too.
+    fetch_ok(cold_path(scenario.path, 0, round_number) if scenario.cold else scenario.path, scenario.headers)
+    server.wait_until_idle()
+    before = server.cpu_ticks()
+    finished = subprocess.run(scenario.wrk_command(duration), cwd=ROOT, capture_output=True, text=True)
+    # When wrk stops, each connection has a request on its way that the server still serves: its CPU
+    # time is counted once the server is idle again, and the request with it (cpu_ms_per_request).
+    server.wait_until_idle()
+    after = server.cpu_ticks()
+    if finished.returncode != 0:
+        raise BenchmarkError(f"{' '.join(scenario.wrk_command(duration))} failed:\n{finished.stderr}")
+    summary = parse_wrk_summary(finished.stdout)
+    if not summary["requests"]:
+        raise BenchmarkError(f"BENCHMARK FAILURE in {scenario.label}: no answer within the run's {duration} s")
+    if summary["non2xx"] or summary["socket_errors"]:
+        raise BenchmarkError(
+            f"BENCHMARK FAILURE in {scenario.label}: {summary['requests']} requests, {summary['non2xx']} "
+            f"answered other than 2xx {summary['statuses']}, {summary['socket_errors']} socket errors"
+        )
+    return {
+        "requests": summary["requests"],
+        "rps": summary["requests"] / (summary["duration_us"] / 1e6),
+        "p50_ms": summary["p50_us"] / 1000,
+        "p99_ms": summary["p99_us"] / 1000,
+        "cpu_ms": cpu_ms_per_request(after - before, summary["requests"], scenario.connections),
+    }
+
+
+def run_rounds(server: Server, scenarios: list[Scenario], duration: float) -> dict:
+    """Every scenario once per round, round after round, then the medians."""
+    runs = {scenario.key: [] for scenario in scenarios}
+    # Not measured: a few requests, so that every worker has compiled each page's templates.
+    sent = {}
+    for scenario in scenarios:
+        for number in range(2 if scenario.connections == 1 else 6):
+            path = cold_path(scenario.path, 0, -number) if scenario.cold else scenario.path
+            body, encoding = fetch_checked(path, scenario.headers)
+        sent[scenario.key] = {"bytes": len(body), "content_encoding": encoding or "none"}
+    for round_number in range(1, ROUNDS + 1):
+        for scenario in scenarios:
+            runs[scenario.key].append(measure(server, scenario, duration, round_number))
+    results = {}
+    for scenario in scenarios:
+        median = median_figures(runs[scenario.key])
+        results[scenario.key] = {
+            "label": scenario.label,
+            "median": median,
+            "runs": runs[scenario.key],
+            "response": sent[scenario.key],
+        }
+        print(
+            f"  {scenario.label:<50} {median['rps']:8.0f} req/s  p50 {median['p50_ms']:7.1f} ms  "
+            f"p99 {median['p99_ms']:7.1f} ms  {median['cpu_ms']:7.2f} CPU ms/req",
+            flush=True,
+        )
+    return results
+
+
+# Setting up a database.
+
+
+def manage(env: dict, *args: str) -> str:
+    finished = subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True)
+    if finished.returncode != 0:
+        raise BenchmarkError(f"manage.py {' '.join(args[:3])} failed:\n{finished.stdout}\n{finished.stderr}")
+    return finished.stdout
+
+
+def generator(env: dict, *args: str) -> None:
+    finished = subprocess.run([PY, "-m", "bench.generator", *args], cwd=ROOT, env=env, capture_output=True, text=True)
+    if finished.returncode != 0:
+        raise BenchmarkError(f"bench.generator {' '.join(args)} failed:\n{finished.stdout}\n{finished.stderr}")
+
+
+def generator_words(env: dict) -> tuple[str, str]:
+    """The generator's common and rare words (its module needs Django set up, so not imported here)."""
+    code = (
+        "import django; django.setup(); from bench.generator import COMMON_WORD, RARE_WORD; "
+        "print(COMMON_WORD, RARE_WORD)"
+    )
+    finished = subprocess.run([PY, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    common, rare = finished.stdout.split()
+    return common, rare
+
+
+def production_env(database: str, scratch: Path) -> dict:
+    env = dict(os.environ)
+    env.update(
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        DJANGO_ALLOWED_HOSTS=HOST,
+        DJANGO_SETTINGS_MODULE="history_site.settings",
+        PYTHONPATH=os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(ROOT)])),
+    )
+    env.pop("REDIS_URL", None)
+    if database == "sqlite":
+        env["DATABASE_URL"] = f"sqlite:///{scratch / 'bench.sqlite3'}"
+        env["DJANGO_CACHE_DIR"] = str(scratch / "cache")
+    else:
+        env["DATABASE_URL"] = POSTGRES_URL
+        env["REDIS_URL"] = REDIS_URL
+    return env
+
+
+def fresh_postgres() -> None:
+    import psycopg
+
+    base, name = POSTGRES_URL.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True, connect_timeout=5) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def flush_redis() -> None:
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+def prepare_database(env: dict) -> None:
+    manage(env, "migrate", "--noinput")
+    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+    manage(
+        env,
+        "import_lesson",
+        "--publish",
+        *sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("content/lessons/*.txt")),
+    )
+
+
+def editor_session(env: dict) -> tuple[str, str]:
+    """A signed-in editor's session cookie, and the admin change page of the 30-section lesson."""
+    code = f"""
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.contrib.auth.models import Group
+from django.contrib.sessions.backends.db import SessionStore
+from django.urls import reverse
+from events.models import Lesson
+user, _ = get_user_model().objects.get_or_create(username="bench-editor", defaults={{"is_staff": True}})
+user.groups.add(Group.objects.get(name="Editors"))
+session = SessionStore()
+session[SESSION_KEY] = str(user.pk)
+session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+session.create()
+lesson = Lesson.objects.get(slug="{ADMIN_SLUG}")
+print(f"{{settings.SESSION_COOKIE_NAME}}={{session.session_key}}")
+print(reverse("admin:events_lesson_change", args=[lesson.pk]))
+"""
+    cookie, path = manage(env, "shell", "-c", code).split()[-2:]
+    return cookie, path
+
+
+def write_baseline(body: bytes) -> None:
+    BASELINE_DIR.mkdir(parents=True, exist_ok=True)
+    (BASELINE_DIR / "lesson.html").write_bytes(body)
+    (BASELINE_DIR / "lesson.html.gz").write_bytes(gzip.compress(body, 9))
+
+
+def baseline_scenarios() -> list[Scenario]:
+    return [
+        Scenario("baseline", "Static baseline (WhiteNoise, the saved lesson page)", BASELINE_PATH),
+        Scenario("baseline-gzip", "Static baseline, gzip", BASELINE_PATH, headers=(GZIP,)),
+    ]
+
+
+def scale_scenarios(last_page: int, common: str, rare: str) -> list[Scenario]:
+    return [
+        Scenario("index-cold", "Index, first page, no cache", "/", cold=True),
+        Scenario("index-last-cold", "Index, last page, no cache", f"/?page={last_page}", cold=True),
+        Scenario("search-common-cold", f"Search “{common}”, no cache", f"/?q={common}", cold=True),
+        Scenario("search-rare-cold", f"Search “{rare}”, no cache", f"/?q={rare}", cold=True),
+        Scenario("timeline-cold", "Timeline, no cache", "/timeline/", cold=True),
+    ]
+
+
+def main_scenarios(panel: str, admin_path: str, cookie: str, common: str, rare: str) -> list[Scenario]:
+    htmx = ("HX-Request: true",)
+    one = {"threads": 1, "connections": 1}
+    return [
+        Scenario("index-warm", "Index, first page, warm cache", "/"),
+        Scenario("lesson-cold", "Lesson page, no cache", SEED_PATH, cold=True),
+        Scenario("lesson-warm", "Lesson page, warm cache", SEED_PATH),
+        Scenario("lesson-gzip-warm", "Lesson page, warm cache, gzip", SEED_PATH, headers=(GZIP,)),
+        Scenario("panel-cold", "Panel fragment (HX-Request), no cache", panel, cold=True, headers=htmx),
+        Scenario("panel-warm", "Panel fragment (HX-Request), warm cache", panel, headers=htmx),
+        Scenario("search-common-warm", f"Search “{common}”, warm cache", f"/?q={common}"),
+        Scenario("search-rare-warm", f"Search “{rare}”, warm cache", f"/?q={rare}"),
+        Scenario("search-common-1conn", f"Search “{common}”, no cache, one connection", f"/?q={common}", True, **one),
+        Scenario("search-rare-1conn", f"Search “{rare}”, no cache, one connection", f"/?q={rare}", True, **one),
+        Scenario("timeline-warm", "Timeline, warm cache", "/timeline/"),
+        # One editor at a time.
+        Scenario(
+            "admin",
+            "Admin change page, 30 sections, 10 readings (editor)",
+            admin_path,
+            headers=(cookie,),
+            seconds=4,
+            **one,
+        ),
+    ]
+
+
+def last_index_page() -> int:
+    match = re.search(rb"Page \d+ of (\d+)\.", fetch_ok("/"))
+    return int(match.group(1)) if match else 1
+
+
+def bench_database(database: str, command: list[str], scratch: Path, commands: set) -> dict:
+    """Everything for one database: the scale curve, the scenarios, memory, the baseline's drift."""
+    env = production_env(database, scratch)
+    common, rare = generator_words(env)
+    if database == "postgres":
+        fresh_postgres()
+        flush_redis()
+    started = time.monotonic()
+    prepare_database(env)
+    generator(env, "fill", str(SIZES[0]))
+    server = Server(command, env, scratch / f"gunicorn-{database}.log")
+    result = {"scale": {}, "timings": {}}
+    try:
+        # The baseline: the lesson page's exact bytes, served by WhiteNoise, which finds files at start.
+        server.start()
+        write_baseline(fetch_ok(SEED_PATH))
+        server.stop()
+        server.start()
+        result["timings"]["set up"] = round(time.monotonic() - started, 1)
+        for number, size in enumerate(SIZES):
+            if number:
+                started = time.monotonic()
+                generator(env, "fill", str(size))
+                result["timings"][f"fill to {size}"] = round(time.monotonic() - started, 1)
+                print(f"  (filled to {size:,} lessons in {result['timings'][f'fill to {size}']} s)", flush=True)
+            started = time.monotonic()
+            scenarios = baseline_scenarios() + scale_scenarios(last_index_page(), common, rare)
+            if size == SIZES[-1]:
+                # At the largest size, every scenario, interleaved.
+                generator(env, "admin-lesson")
+                cookie, admin_path = editor_session(env)
+                panels = re.findall(rf"{SEED_PATH}panels/([\w-]+)/".encode(), fetch_ok(SEED_PATH))
+                if not panels:
+                    raise BenchmarkError(f"{SEED_PATH} links to no panel")
+                panel = f"{SEED_PATH}panels/{panels[0].decode()}/"
+                scenarios += main_scenarios(panel, admin_path, f"Cookie: {cookie}", common, rare)
+            print(f"{database}, {size:,} lessons:", flush=True)
+            measured = run_rounds(server, scenarios, DURATION)
+            # The session key is no one's business.
+            commands.update(
+                re.sub(r"Cookie: \S+", "Cookie: sessionid=…", shlex.join(s.wrk_command(DURATION))) for s in scenarios
+            )
+            result["scale"][str(size)] = {key: value["median"] for key, value in measured.items()}
+            if size == SIZES[0]:
+                result["baseline_start"] = {key: measured[key]["median"] for key in ("baseline", "baseline-gzip")}
+            result["timings"][f"runs at {size}"] = round(time.monotonic() - started, 1)
+        result["scenarios"] = measured
+        print(f"{database}, the baseline again:", flush=True)
+        end = run_rounds(server, baseline_scenarios(), DURATION)
+        result["baseline_end"] = {key: value["median"] for key, value in end.items()}
+        result["memory_mb"] = server.worker_memory_mb()
+        for key, value in result["scenarios"].items():
+            baseline = result["scenarios"]["baseline-gzip" if "gzip" in key else "baseline"]["median"]
+            value["ratio"] = ratios(value["median"], baseline)
+        if database == DATABASES[0]:
+            result["page_weight"], result["lighthouse"] = browser_figures()
+    finally:
+        server.stop()
+    return result
+
+
+def browser_figures() -> tuple[dict, dict]:
+    """Page weight and Lighthouse scores, by bench/page_weight.py and bench/lighthouse.py when they exist."""
+    weight, scores = {}, {}
+    for name, path in [("index", "/"), ("lesson", SEED_PATH)]:
+        url = f"http://{HOST}:{PORT}{path}"
+        try:
+            from bench.page_weight import first_load_weight
+
+            weight[name] = first_load_weight(url, headers=dict([PROXY_HEADER]))
+        except ImportError:
+            weight[name] = "not measured (bench/page_weight.py is missing)"
+        except Exception as error:  # a browser problem must not lose the server figures
+            weight[name] = f"not measured ({error})"
+        try:
+            from bench.lighthouse import lighthouse_scores
+
+            scores[name] = lighthouse_scores(url, runs=3, headers=dict([PROXY_HEADER]))
+        except ImportError:
+            scores[name] = "not measured (bench/lighthouse.py is missing)"
+        except Exception as error:
+            scores[name] = f"not measured ({error})"
+    return weight, scores
+
+
+def bench_import(scratch: Path) -> dict:
+    """Import IMPORT_DOCUMENTS generated documents into a fresh SQLite database with import_lesson."""
+    folder = scratch / "documents"
+    env = production_env("sqlite", scratch / "import")
+    (scratch / "import").mkdir()
+    manage(env, "migrate", "--noinput")
+    generator(env, "documents", str(folder), str(IMPORT_DOCUMENTS))
+    files = sorted(str(path) for path in folder.iterdir())
+    started = time.monotonic()
+    manage(env, "import_lesson", "--publish", *files)
+    seconds = time.monotonic() - started
+    return {"documents": len(files), "seconds": round(seconds, 1), "documents_per_second": round(len(files) / seconds)}
+
+
+# The reports.
+
+
+def machine(command: list[str]) -> dict:
+    model = re.search(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.MULTILINE)
+    versions = {
+        "Python": platform.python_version(),
+        **{name: importlib.metadata.version(name) for name in ("Django", "gunicorn", "whitenoise")},
+        "SQLite": sqlite3.sqlite_version,
+        "wrk": subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split()[1],
+    }
+    try:
+        import psycopg
+
+        with psycopg.connect(POSTGRES_URL.rsplit("/", 1)[0] + "/postgres", connect_timeout=5) as connection:
+            versions["PostgreSQL"] = connection.execute("SHOW server_version").fetchone()[0]
+        import redis
+
+        versions["Redis"] = redis.Redis.from_url(REDIS_URL).info("server")["redis_version"]
+    except Exception as error:
+        versions["PostgreSQL/Redis"] = f"unknown ({error})"
+    return {
+        "cores": os.cpu_count(),
+        "cpu": model.group(1) if model else platform.processor(),
+        "kernel": platform.release(),
+        "versions": versions,
+        "gunicorn_command": shlex.join([*command, "--bind", f"{HOST}:{PORT}"]),
+    }
+
+
+def scenario_table(result: dict) -> list[str]:
+    budgets = {budget.scenario: budget for budget in BUDGETS}
+    rows = [
+        "| Scenario | req/s | p50 ms | p99 ms | CPU ms/req | CPU ratio | req/s ratio | p99 ratio | bytes sent "
+        "| Budget | OK |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for key, value in result["scenarios"].items():
+        median, ratio = value["median"], value["ratio"]
+        budget = budgets.get(key)
+        ok = ("✗" if missed(budget, "", result) else "✓") if budget else ""
+        sent = value.get("response", {"bytes": 0, "content_encoding": "none"})
+        encoding = "" if sent["content_encoding"] == "none" else f" ({sent['content_encoding']})"
+        rows.append(
+            f"| {value['label']} | {median['rps']:.0f} | {median['p50_ms']:.1f} | {median['p99_ms']:.1f} | "
+            f"{median['cpu_ms']:.2f} | {ratio['cpu']:.2f}× | {ratio['rps']:.2f} | {ratio['p99']:.2f}× | "
+            f"{sent['bytes']:,}{encoding} | {budget.describe() if budget else 'report it'} | {ok} |"
+        )
+    return rows
+
+
+def scale_table(result: dict) -> list[str]:
+    sizes = sorted(result["scale"], key=int)
+    rows = [
+        "| Scenario | " + " | ".join(f"{int(size):,} lessons: CPU ms/req (ratio), req/s" for size in sizes) + " |",
+        "|---|" + "---:|" * len(sizes),
+    ]
+    keys = [key for key in result["scale"][sizes[0]] if not key.startswith("baseline")]
+    for key in keys:
+        cells = []
+        for size in sizes:
+            figures, baseline = result["scale"][size][key], result["scale"][size]["baseline"]
+            cells.append(
+                f"{figures['cpu_ms']:.2f} ({figures['cpu_ms'] / baseline['cpu_ms']:.1f}×), {figures['rps']:.0f}"
+            )
+        rows.append(f"| {result['scenarios'][key]['label']} | " + " | ".join(cells) + " |")
+    return rows
+
+
+def browser_tables(weight: dict, scores: dict) -> list[str]:
+    lines = [
+        "### Page weight (first load, compressed bytes as sent)",
+        "",
+        "| Page | HTML | CSS | JS | HTML + CSS + JS | all | fonts | requests to other origins |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for page, result in weight.items():
+        if isinstance(result, dict):
+            sizes = result["bytes"]
+            lines.append(
+                f"| {page} | {sizes['html']:,} | {sizes['css']:,} | {sizes['js']:,} | {result['html_css_js']:,} | "
+                f"{sum(sizes.values()):,} | {result['font_requests']} | {len(result['other_origin_requests'])} |"
+            )
+        else:
+            lines.append(f"| {page} | {result} | | | | | | |")
+    lines += [
+        "",
+        "### Lighthouse (median of 3 runs, mobile)",
+        "",
+        "| Page | performance | accessibility | best practices | SEO | failed audits |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for page, result in scores.items():
+        if isinstance(result, dict):
+            failed = ", ".join(a for audits in result.get("failed_audits", {}).values() for a in audits) or "none"
+            cells = " | ".join(str(result.get(category)) for category in LIGHTHOUSE_MINIMUMS)
+            lines.append(f"| {page} | {cells} | {failed} |")
+        else:
+            lines.append(f"| {page} | {result} | | | | |")
+    return lines + [""]
+
+
+def markdown(report: dict, changes: str) -> str:
+    info = report["machine"]
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (bench/run.py); do not edit by hand, except between the markers of "
+        "“Changes made to meet the budgets”, which the next run keeps.",
+        "",
+        "`make bench` runs the production server exactly as `make serve` does (gunicorn, WhiteNoise, "
+        "DJANGO_DEBUG=0) on a fresh database that bench/generator.py fills, and drives it with wrk from a "
+        "second process on 127.0.0.1. Every figure is compared with a static baseline from the same run: "
+        "WhiteNoise serving a byte-identical saved copy of the lesson page from the same gunicorn. "
+        "CPU ms/req is the user + system time of the gunicorn master and workers (from /proc) per request "
+        f"served. Each scenario runs {ROUNDS} times, interleaved with the others, for {DURATION:g} s; the "
+        "tables show the medians. “No cache” adds a new `?bench=` parameter to every request so each one "
+        "misses the page cache; “warm cache” asks for one address, cached by a first request. Budgets gate "
+        "on the CPU ratio; `make bench` exits 1 and names each scenario that misses one.",
+        "",
+        "Run it with `make bench` (it installs Debian's wrk; PostgreSQL must answer at "
+        f"{POSTGRES_URL.rsplit('/', 1)[0]} and Redis at {REDIS_URL.rsplit('/', 1)[0]}; it uses the database "
+        f"`{POSTGRES_URL.rsplit('/', 1)[1]}`, Redis database {REDIS_URL.rsplit('/', 1)[1]} and port {PORT}). "
+        "For a quicker trial: `BENCH_DATABASES=sqlite BENCH_SIZES=10,1000 BENCH_ROUNDS=1 "
+        "BENCH_IMPORT_DOCUMENTS=0 make bench`; such a run says so below.",
+        "",
+        f"Run on {report['date']} in {report['seconds'] / 60:.1f} minutes"
+        + (f" with {', '.join(report['trial'])}." if report.get("trial") else "."),
+        "",
+        "## Changes made to meet the budgets",
+        "",
+        CHANGES_START,
+        changes,
+        CHANGES_END,
+        "",
+        "## Budgets missed",
+        "",
+        *([f"- {miss}" for miss in report["misses"]] or ["None."]),
+        "",
+        "## The machine",
+        "",
+        f"- {info['cores']} cores: {info['cpu']}; Linux {info['kernel']}",
+        *[f"- {name} {version}" for name, version in info["versions"].items()],
+        "",
+        "## The exact commands",
+        "",
+        "```",
+        f"make bench   # {PY} -m bench.run -- <GUNICORN_COMMAND from the Makefile>",
+        info["gunicorn_command"],
+        *sorted(report["wrk_commands"]),
+        "```",
+        "",
+    ]
+    names = {"sqlite": "SQLite (file cache)", "postgres": "PostgreSQL with Redis as the cache"}
+    for database, result in report["databases"].items():
+        lines += [f"## {names.get(database, database)}", "", f"At {max(map(int, result['scale'])):,} lessons.", ""]
+        lines += scenario_table(result) + [""]
+        lines += ["### Scale curve (no cache)", ""] + scale_table(result) + [""]
+        start, end = result["baseline_start"], result["baseline_end"]
+        lines += [
+            "### Baseline drift",
+            "",
+            "| Baseline | start: req/s, CPU ms/req | end: req/s, CPU ms/req |",
+            "|---|---:|---:|",
+            *[
+                f"| {key} | {start[key]['rps']:.0f}, {start[key]['cpu_ms']:.3f} | "
+                f"{end[key]['rps']:.0f}, {end[key]['cpu_ms']:.3f} |"
+                for key in start
+            ],
+            "",
+            "### Memory",
+            "",
+            "Resident size of each gunicorn worker after the run: "
+            + ", ".join(f"{mb:.0f} MB" for mb in result["memory_mb"])
+            + f" (budget {WORKER_MB} MB each).",
+            "",
+            "### Set-up and run times (s)",
+            "",
+            ", ".join(f"{name}: {seconds}" for name, seconds in result["timings"].items()),
+            "",
+        ]
+        if "page_weight" in result:
+            lines += browser_tables(result["page_weight"], result["lighthouse"])
+    imported = report.get("import")
+    if imported:
+        lines += [
+            "## Import",
+            "",
+            f"{imported['documents']:,} lesson documents imported with `import_lesson --publish` into a fresh "
+            f"SQLite database in {imported['seconds']} s: {imported['documents_per_second']} documents per second "
+            f"(budget: under {IMPORT_SECONDS} s).",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", nargs=argparse.REMAINDER, help="make serve's gunicorn command, without --bind")
+    command = parser.parse_args().command
+    command = command[1:] if command[:1] == ["--"] else command
+    if not command:
+        parser.error("give make serve's gunicorn command after --")
+    started = time.monotonic()
+    report = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine(command)}
+    report["databases"], report["misses"] = {}, []
+    commands: set = set()
+    scratch = Path(tempfile.mkdtemp(prefix="history-bench-"))
+    try:
+        for database in DATABASES:
+            scratch_db = scratch / database
+            scratch_db.mkdir()
+            report["databases"][database] = bench_database(database, command, scratch_db, commands)
+            result = report["databases"][database]
+            name = {"sqlite": "SQLite", "postgres": "PostgreSQL"}[database]
+            report["misses"] += budget_misses(name, result)
+            report["misses"] += browser_misses(name, result.get("page_weight", {}), result.get("lighthouse", {}))
+        if IMPORT_DOCUMENTS:
+            print("Import:", flush=True)
+            report["import"] = bench_import(scratch)
+            print(f"  {report['import']}", flush=True)
+            report["misses"] += import_misses(report["import"])
+    except BenchmarkError as error:
+        print(f"\nBENCHMARK FAILED: {error}", file=sys.stderr)
+        return 2
+    finally:
+        shutil.rmtree(BASELINE_DIR, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)
+    report["seconds"] = round(time.monotonic() - started)
+    report["trial"] = [f"{name}={os.environ[name]}" for name in sorted(os.environ) if name.startswith("BENCH_")]
+    report["wrk_commands"] = sorted(commands)
+    old = BENCHMARKS.read_text() if BENCHMARKS.exists() else None
+    BENCHMARKS.write_text(markdown(report, keep_changes_section(old)) + "\n")
+    RESULTS.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    print(f"\nWrote {BENCHMARKS.relative_to(ROOT)} and {RESULTS.relative_to(ROOT)} in {report['seconds']} s.")
+    for database, result in report["databases"].items():
+        print(f"\n{database}:\n" + "\n".join(scenario_table(result)))
+    if report["misses"]:
+        print("\nBudgets missed:\n" + "\n".join(f"  {miss}" for miss in report["misses"]), file=sys.stderr)
+        return 1
+    print("\nEvery budget met.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
