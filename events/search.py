@@ -106,8 +106,11 @@ def find_lessons(text: str = "", *, topics: Iterable[str] = (), page: int | str 
 
 def _topic_filters(*, chosen: set[str]) -> list[TopicFilter]:
     """Every kind of topic with the topics that published lessons have; none for a kind without any."""
-    published = Lesson.objects.published().filter(topics=OuterRef("pk"))
-    topics = list(Topic.objects.filter(Exists(published)))
+    # From each topic to its first published lesson, whatever the number of lessons: the lesson is
+    # looked up by key for each of the topic's links until one is published.
+    published = Lesson.objects.published().filter(pk=OuterRef("lesson_id"))
+    used = Lesson.topics.through.objects.filter(topic=OuterRef("pk")).filter(Exists(published))
+    topics = list(Topic.objects.filter(Exists(used)))
     filters = []
     for kind in Topic.Kind:
         options = [TopicOption(topic, topic.slug in chosen) for topic in topics if topic.kind == kind]
@@ -181,13 +184,17 @@ class _Matches:
             return cursor.fetchone()[0]
 
     def __getitem__(self, page: slice) -> list[Lesson]:
+        # The page's lessons are chosen first, by rank alone; only they are then marked, which costs
+        # far more than ranking (the database would otherwise mark every match before sorting).
+        best_first = f"{self.dialect.best_first}, events_lesson.event_date, events_lesson.title"
         sql = f"""
             SELECT events_lesson.id, events_lesson.title, events_lesson.slug, events_lesson.event_date,
                 events_lesson.date_precision, events_lesson.summary, {self.dialect.marked}
-            {self.matches}
-            ORDER BY {self.dialect.best_first}, events_lesson.event_date, events_lesson.title
-            LIMIT %s OFFSET %s"""
-        lessons = Lesson.objects.raw(sql, [*self.params, page.stop - page.start, page.start])
+            {self.matches} AND events_lesson.id IN (
+                SELECT events_lesson.id {self.matches} ORDER BY {best_first} LIMIT %s OFFSET %s
+            )
+            ORDER BY {best_first}"""
+        lessons = Lesson.objects.raw(sql, [*self.params, *self.params, page.stop - page.start, page.start])
         return [_marked(lesson) for lesson in lessons]
 
 
