@@ -65,7 +65,7 @@ def timeline(request: HttpRequest) -> HttpResponse:
         page = timeline_page(
             Lesson.objects.published(),
             request.GET.get("page", "1"),
-            per_page=getattr(settings, "TIMELINE_PAGE_SIZE", 200),
+            per_page=getattr(settings, "TIMELINE_PAGE_SIZE", 50),
         )
     except NoSuchPage:
         raise Http404("The timeline has no page with that number.") from None
