@@ -2,7 +2,8 @@
 -- machine-readable summary line that bench/run.py parses, instead of wrk's text for people.
 --
 --   wrk ... -s bench/report.lua http://127.0.0.1:8100/path          the same address every time (warm cache)
---   wrk ... -s bench/report.lua http://127.0.0.1:8100/path -- cold  a new address each time: ?bench=<thread>-<n>
+--   wrk ... -s bench/report.lua http://127.0.0.1:8100/path -- cold RUN
+--       a new address each time: ?bench=RUN-<thread>-<n>, RUN a token new to each run
 --
 -- The summary line: BENCH requests=<n> duration_us=<n> non2xx=<n> socket_errors=<n> p50_us=<n> p99_us=<n>
 -- status_<code>=<n> (one per status seen that is not 2xx), for example:
@@ -21,18 +22,21 @@ end
 non2xx = 0
 statuses = {}
 local cold = false
+local run = ""
 local counter = 0
 local fixed = nil
 
 function init(args)
   cold = args[1] == "cold"
+  run = args[2] or ""
   fixed = wrk.format()
 end
 
--- The cold address: the path with a parameter no other request had, so each is a cache miss.
-function cold_path(path, thread_id, n)
+-- The cold address: the path with a parameter no other request had, so each is a cache miss
+-- (bench/run.py's cold_path() makes the same).
+function cold_path(path, run, thread_id, n)
   local separator = path:find("?", 1, true) and "&" or "?"
-  return path .. separator .. "bench=" .. thread_id .. "-" .. n
+  return path .. separator .. "bench=" .. run .. "-" .. thread_id .. "-" .. n
 end
 
 function request()
@@ -40,7 +44,7 @@ function request()
     return fixed
   end
   counter = counter + 1
-  return wrk.format(nil, cold_path(wrk.path, id, counter))
+  return wrk.format(nil, cold_path(wrk.path, run, id, counter))
 end
 
 function response(status, headers, body)

@@ -52,15 +52,25 @@ def test_resident_size_is_read_from_proc_status():
 
 
 def test_cold_address_adds_a_new_parameter_with_the_right_separator():
-    assert run.cold_path("/timeline/", 2, 17) == "/timeline/?bench=2-17"
-    assert run.cold_path("/?q=council", 1, 3) == "/?q=council&bench=1-3"
-    assert run.cold_path("/?q=council", 1, 3) != run.cold_path("/?q=council", 1, 4)
+    assert run.cold_path("/timeline/", "a1b2", 2, 17) == "/timeline/?bench=a1b2-2-17"
+    assert run.cold_path("/?q=council", "a1b2", 1, 3) == "/?q=council&bench=a1b2-1-3"
+
+
+def test_cold_addresses_differ_between_requests_threads_and_runs():
+    addresses = {run.cold_path("/", token, thread, n) for token in ("r1", "r2") for thread in (1, 2) for n in (1, 2)}
+    assert len(addresses) == 8
 
 
 def test_lua_script_builds_the_same_cold_address():
     lua = (Path(run.ROOT) / "bench" / "report.lua").read_text()
     assert 'path:find("?", 1, true) and "&" or "?"' in lua
-    assert '"bench=" .. thread_id .. "-" .. n' in lua
+    assert '"bench=" .. run .. "-" .. thread_id .. "-" .. n' in lua
+
+
+def test_a_cold_run_gives_wrk_its_token():
+    scenario = run.Scenario("timeline-cold", "Timeline, no cache", "/timeline/", cold=True)
+    assert scenario.wrk_command(1, "a1b2")[-3:] == ["--", "cold", "a1b2"]
+    assert run.Scenario("timeline-warm", "Timeline", "/timeline/").wrk_command(1)[-2:] == ["--", "warm"]
 
 
 def test_medians_are_taken_figure_by_figure():
