@@ -67,19 +67,23 @@ class SectionInline(admin.StackedInline):
     def evidence_link(self, section: Section) -> str:
         if not section.pk:
             return "Save the lesson first, then list the sources behind this section."
-        count = section.evidence.count()
+        count = section.evidence_count
         return format_html(
             '<a href="{}">{} — add or change the sources behind this section</a>',
             reverse("admin:events_section_change", args=[section.pk]),
             f"{count} source{'s' if count != 1 else ''}",
         )
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(evidence_count=models.Count("evidence"))
+
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
-        # A sub-panel's parent is one of the same lesson's top-level cause or impact panels.
-        formset.form.base_fields["parent"].queryset = Section.objects.filter(
-            lesson=obj, kind__in=Section.PANEL_KINDS, parent__isnull=True
-        )
+        # A sub-panel's parent is one of the same lesson's top-level cause or impact panels, read once
+        # for all the lesson's sections rather than once for each.
+        parent = formset.form.base_fields["parent"]
+        parent.queryset = Section.objects.filter(lesson=obj, kind__in=Section.PANEL_KINDS, parent__isnull=True)
+        parent.choices = list(parent.choices)
         return formset
 
 
@@ -126,6 +130,9 @@ class ReadingInline(admin.StackedInline):
     classes = ["sortable-inline"]
     formfield_overrides = TEXT_FIELDS
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("checked_by")
+
     @admin.display(description="Checked")
     def checked_record(self, reading: Reading) -> str:
         if reading.checked_on:
@@ -155,8 +162,13 @@ class RelatedLessonInline(admin.TabularInline):
     fk_name = "lesson"
     extra = 0
     fields = ["order", "relation", "related"]
+    # Found by typing its title: a library of thousands of lessons is too many to list in every row.
+    autocomplete_fields = ["related"]
     classes = ["sortable-inline"]
     formfield_overrides = {models.PositiveIntegerField: {"widget": ORDER_WIDGET}}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("related")
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
@@ -299,6 +311,7 @@ class LessonAdmin(VersionAdmin):
     search_fields = ["title", "summary", "sections__heading", "sections__body"]
     search_help_text = "Searches titles, key events, section headings and section text."
     date_hierarchy = "event_date"
+    ordering = ["event_date", "title"]  # Meta.ordering does not hold with the counts of get_queryset()
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["reading_level"]
     inlines = [

@@ -4,7 +4,9 @@ import datetime
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.formats import localize
 from django.utils.html import escape
@@ -648,3 +650,56 @@ def test_compare_shows_changes_to_key_terms_and_questions(publisher_client, seed
 
     assert "<del>Recall: Calling people back home.</del>" in html
     assert "<ins>Recall: Ordering experts to come home.</ins>" in html
+
+
+# The change page of a large lesson in a large library
+
+
+def change_page_queries(client, lesson) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(change_url(lesson))
+    assert response.status_code == 200
+    return len(queries.captured_queries)
+
+
+def test_change_page_queries_do_not_grow_with_sections_or_readings(editor_client, make_lesson):
+    small = make_lesson("small", panels=1, readings=1)
+    large = make_lesson("large", panels=30, readings=10)
+    for lesson in (small, large):
+        for section in lesson.sections.all():
+            section.evidence.create(order=1, title="A telegram")
+    change_page_queries(editor_client, small)  # the session, permissions and content types, once
+
+    assert change_page_queries(editor_client, large) == change_page_queries(editor_client, small)
+
+
+def test_change_page_does_not_list_every_lesson_in_the_library(editor_client, make_lesson):
+    lesson = make_lesson("the-lesson")
+    other = make_lesson("other-lesson", title="A Lesson Far Away")
+    lesson.relations.create(order=1, related=other)
+    for number in range(200):
+        make_lesson(f"filler-{number}", panels=0, readings=0, title=f"Filler Lesson {number}")
+
+    page = text_of(editor_client.get(change_url(lesson)))
+
+    assert "A Lesson Far Away" in page  # the chosen related lesson is shown
+    assert "Filler Lesson" not in page  # the others are found by typing, not listed
+    assert len(page) < 200_000
+
+
+def test_a_related_lesson_is_found_by_typing_part_of_its_title(editor_client, make_lesson):
+    make_lesson("the-lesson")
+    make_lesson("other-lesson", title="A Lesson Far Away")
+    make_lesson("filler", title="Filler Lesson")
+
+    response = editor_client.get(
+        "/admin/autocomplete/",
+        {"term": "far away", "app_label": "events", "model_name": "relatedlesson", "field_name": "related"},
+    )
+
+    assert response.status_code == 200
+    assert [result["text"] for result in response.json()["results"]] == ["A Lesson Far Away"]
+
+
+def test_admin_pages_carry_the_sites_icon(client):
+    assert 'rel="icon" href="/static/img/favicon.svg"' in text_of(client.get("/admin/login/"))
