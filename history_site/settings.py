@@ -129,7 +129,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "history_site.cache_backends.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "history-site",
         }
@@ -139,7 +139,7 @@ elif DEBUG:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "history_site.file_cache.FileCache",
+            "BACKEND": "history_site.cache_backends.FileCache",
             "LOCATION": os.environ.get("DJANGO_CACHE_DIR", str(BASE_DIR / ".cache")),
             # About 10 KB a page: 40 MB at most, a third of it removed when full.
             "OPTIONS": {"MAX_ENTRIES": 4000},

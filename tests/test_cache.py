@@ -6,6 +6,7 @@ never cached. With REDIS_URL set they run on that Redis, under a key prefix of t
 
 import datetime
 import gzip
+import random
 import uuid
 
 import pytest
@@ -31,6 +32,7 @@ from events.models import (
     Section,
     Topic,
 )
+from history_site.cache_backends import FileCache
 
 from .admin_forms import change_form_data, form_errors
 from .conftest import SEED_DOCUMENT, client_for, text_of
@@ -62,7 +64,7 @@ def page_cache(settings):
     prefix = f"history-test-{uuid.uuid4().hex}"
     if django_settings.REDIS_URL:
         backend = {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "history_site.cache_backends.RedisCache",
             "LOCATION": django_settings.REDIS_URL,
             "KEY_PREFIX": prefix,
         }
@@ -474,3 +476,15 @@ def test_a_page_staff_saw_first_is_rendered_afresh_for_the_public(client, lesson
         seen(client)
 
     assert queries.captured_queries
+
+
+def test_the_one_server_file_cache_stays_within_its_size(tmp_path):
+    random.seed(1)  # it counts its files on a random one write in fifty
+    files = FileCache(str(tmp_path), {"OPTIONS": {"MAX_ENTRIES": 20}})
+
+    for number in range(500):
+        files.set(f"page-{number}", b"<html>")
+
+    # A third of the files go whenever it counts more than MAX_ENTRIES: a few score, not 500.
+    assert len(list(tmp_path.glob("*.djcache"))) < 150
+    assert files.get("page-499") == b"<html>"
