@@ -28,13 +28,15 @@ run: $(VENV)/.installed-run
 WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 THREADS ?= 4
 GUNICORN_COMMAND = $(VENV)/bin/gunicorn history_site.wsgi --workers $(WORKERS) --threads $(THREADS) \
-  --access-logfile - --forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}"
+  --access-logfile - --forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}" --no-control-socket
+# Only the proxy on the same machine reaches gunicorn; behind a load balancer, HOST=0.0.0.0 (docs/deploy.md).
+HOST ?= 127.0.0.1
 serve: export DJANGO_DEBUG = 0
 serve: $(VENV)/.installed-run
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py import_lesson --publish --if-empty content/lessons/*.txt
-	$(GUNICORN_COMMAND) --bind 0.0.0.0:$(PORT)
+	$(GUNICORN_COMMAND) --bind $(HOST):$(PORT)
 
 # The production server under load on SQLite and on PostgreSQL with Redis (bench/run.py): writes BENCHMARKS.md
 # and bench/results.json, and fails naming each budget missed. Under ten minutes; not part of `make test`.

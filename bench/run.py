@@ -670,26 +670,22 @@ def bench_database(database: str, command: list[str], scratch: Path, commands: s
 
 
 def browser_figures() -> tuple[dict, dict]:
-    """Page weight and Lighthouse scores, by bench/page_weight.py and bench/lighthouse.py when they exist."""
+    """Page weight and Lighthouse scores of the index and the lesson page, through a proxy that
+    sends X-Forwarded-Proto as the HTTPS proxy in front of a school's server does (Lighthouse's own
+    requests, robots.txt included, need it too)."""
+    from bench.lighthouse import lighthouse_scores
+    from bench.page_weight import first_load_weight
+
     weight, scores = {}, {}
     for name, path in [("index", "/"), ("lesson", SEED_PATH)]:
         url = f"http://{HOST}:{PORT}{path}"
         try:
-            from bench.page_weight import first_load_weight
-
-            weight[name] = first_load_weight(url, headers=dict([PROXY_HEADER]))
-        except ImportError:
-            weight[name] = "not measured (bench/page_weight.py is missing)"
+            weight[name] = first_load_weight(url, forwarded_https=True)
         except Exception as error:  # a browser problem must not lose the server figures
             weight[name] = f"not measured ({error})"
         for attempt in (1, 2):  # Lighthouse now and then fails to record a page load
             try:
-                from bench.lighthouse import lighthouse_scores
-
-                scores[name] = lighthouse_scores(url, runs=3, headers=dict([PROXY_HEADER]))
-                break
-            except ImportError:
-                scores[name] = "not measured (bench/lighthouse.py is missing)"
+                scores[name] = lighthouse_scores(url, runs=3, forwarded_https=True)
                 break
             except Exception as error:
                 scores[name] = f"not measured ({' '.join(str(error).split())}, attempt {attempt})"
