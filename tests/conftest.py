@@ -1,5 +1,6 @@
 import importlib
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,13 @@ settings.WHITENOISE_USE_FINDERS = True
 # Live-server threads would otherwise keep their connections open, and PostgreSQL then
 # refuses to drop the test database at the end ("being accessed by other users").
 settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Browser tests' live server answers each request in a thread of its own. An in-memory SQLite test
+# database would make those threads share one connection, and the page's parallel htmx requests
+# would then read each other's rows; a file gives each thread its own connection.
+if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = os.path.join(
+        tempfile.gettempdir(), f"history-lessons-test-{os.getpid()}.sqlite3"
+    )
 # Test users' passwords need no protection, and the default hasher is slow on purpose.
 settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
