@@ -132,7 +132,7 @@ def _tsquery(words: list[str]) -> str:
 @dataclass(frozen=True)
 class _Dialect:
     query: Callable[[list[str]], str]  # the words in the database's query language
-    matches: str  # FROM and WHERE, with {lessons} for the SQL of the lessons that may be found
+    matches: str  # FROM and WHERE, with {lessons} for the conditions on the lessons that may be found
     marked: str  # the columns title_marked, summary_marked and sections_marked
     best_first: str
 
@@ -144,8 +144,8 @@ _DIALECTS = {
     "sqlite": _Dialect(
         query=_fts5_query,
         matches="""
-            FROM events_search JOIN events_lesson ON events_lesson.id = events_search.rowid
-            WHERE events_search MATCH %s AND events_lesson.id IN ({lessons})""",
+            FROM events_search CROSS JOIN events_lesson ON events_lesson.id = events_search.rowid
+            WHERE events_search MATCH %s AND {lessons}""",
         marked=f"""
             highlight(events_search, 0, '{_START}', '{_END}') AS title_marked,
             highlight(events_search, 1, '{_START}', '{_END}') AS summary_marked,
@@ -158,7 +158,7 @@ _DIALECTS = {
         matches="""
             FROM events_search JOIN events_lesson ON events_lesson.id = events_search.lesson_id
             CROSS JOIN to_tsquery('english', %s) AS query
-            WHERE events_search.document @@ query AND events_lesson.id IN ({lessons})""",
+            WHERE events_search.document @@ query AND {lessons}""",
         marked=f"""
             ts_headline('english', events_search.title, query, 'HighlightAll=true, {_HEADLINE}') AS title_marked,
             ts_headline('english', events_search.summary, query, 'HighlightAll=true, {_HEADLINE}') AS summary_marked,
@@ -174,7 +174,10 @@ class _Matches:
 
     def __init__(self, lessons: QuerySet, words: list[str]):
         self.dialect = _DIALECTS[connection.vendor]
-        lessons_sql, lessons_params = lessons.values("pk").query.sql_with_params()
+        # The lessons' conditions apply to the row joined to each match. On SQLite, CROSS JOIN keeps the
+        # search index as the outer loop: without statistics, SQLite would rather walk every published
+        # lesson and look each one up in the index.
+        lessons_sql, lessons_params = lessons.query.get_compiler(connection=connection).compile(lessons.query.where)
         self.matches = self.dialect.matches.format(lessons=lessons_sql)
         self.params = [self.dialect.query(words), *lessons_params]
 
