@@ -75,10 +75,10 @@ class PublicPageCacheMiddleware:
 
     It stands near the top of the middleware (below SecurityMiddleware and WhiteNoise), so a cached
     page costs little more than a static file: a hit skips sessions, URL resolution, the view and the
-    other middleware, whose headers were kept with the page. Each page is kept once as it is and once
-    gzipped, so a hit is never compressed again. Each worker also remembers the pages it served last
-    under their full key, which names the content version, so the shared cache is asked only for the
-    version (one small read) on a repeated hit.
+    other middleware, whose headers were kept with the page. Each page is kept gzipped, so a hit is
+    never compressed again. Each worker also remembers the pages it served last under their full key,
+    which names the content version, so the shared cache is asked only for the version (one small
+    read) on a repeated hit.
 
     Signed-in users (a session cookie) are never served from nor stored in the cache, and neither are
     HEAD requests, which the view answers itself, nor requests inside a transaction (tests; a page

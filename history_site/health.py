@@ -46,6 +46,6 @@ class HealthCheckMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path == "/healthz":
+        if request.path_info == "/healthz":
             return healthz(request)
         return self.get_response(request)
