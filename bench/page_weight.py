@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import sync_playwright
 
+from bench.lighthouse import parse_header
+
 CHROMIUM = "/usr/bin/chromium"
 # 60 KB in decimal kilobytes, the stricter reading.
 BUDGET_BYTES = 60_000
@@ -113,14 +115,6 @@ def describe(request) -> dict:
         "decoded_bytes": decoded,
         "headers_bytes": max(sizes["responseHeadersSize"], 0),
     }
-
-
-def parse_header(text: str) -> tuple[str, str]:
-    """'Name: value' as (name, value)."""
-    name, sep, value = text.partition(":")
-    if not sep or not name.strip():
-        raise argparse.ArgumentTypeError(f"expected 'Name: value', got {text!r}")
-    return name.strip(), value.strip()
 
 
 def main(argv: list[str] | None = None) -> int:
