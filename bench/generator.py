@@ -63,6 +63,7 @@ from events.models import (  # noqa: E402
     Reading,
     Section,
     Topic,
+    free_anchor,
 )
 
 COMMON_WORD = "council"  # in every generated lesson
@@ -337,16 +338,6 @@ def _render(section: Section) -> None:
     section.teaser = paragraphs[0][1]
 
 
-def _free_anchor(heading: str, taken: set[str]) -> str:
-    """As Section.save() would choose it, given the anchors the lesson's earlier sections took."""
-    base = slugify(heading)[:72] or "section"
-    anchor, number = base, 2
-    while anchor in taken:
-        anchor, number = f"{base}-{number}", number + 1
-    taken.add(anchor)
-    return anchor
-
-
 class _Topics:
     """Topics by kind and name, found or made once (as the importer finds them: by name, in any case)."""
 
@@ -447,8 +438,9 @@ def _section_row(lesson: Lesson, parsed: ParsedSection, order: int, taken: set[s
         kind=parsed.kind,
         heading=parsed.heading,
         body=parsed.body,
-        anchor=_free_anchor(parsed.heading, taken),
+        anchor=free_anchor(parsed.heading, taken),
     )
+    taken.add(section.anchor)
     _render(section)
     return section
 

@@ -372,10 +372,6 @@ def fetch(path: str, headers: tuple[str, ...] = ()) -> tuple[int, bytes, str]:
         connection.close()
 
 
-def fetch_ok(path: str, headers: tuple[str, ...] = ()) -> bytes:
-    return fetch_checked(path, headers)[0]
-
-
 def fetch_checked(path: str, headers: tuple[str, ...] = ()) -> tuple[bytes, str]:
     status, body, encoding = fetch(path, headers)
     if status != 200:
@@ -386,7 +382,7 @@ def fetch_checked(path: str, headers: tuple[str, ...] = ()) -> tuple[bytes, str]
 def measure(server: Server, scenario: Scenario, duration: int) -> dict:
     # A warm run starts with the page in the cache; a cold run's address must answer 200 too.
     run = secrets.token_hex(4)  # a cold run's addresses are new to the cache, whatever ran before
-    fetch_ok(cold_path(scenario.path, run, 0, 0) if scenario.cold else scenario.path, scenario.headers)
+    fetch_checked(cold_path(scenario.path, run, 0, 0) if scenario.cold else scenario.path, scenario.headers)
     server.wait_until_idle()
     before = server.cpu_ticks()
     finished = subprocess.run(scenario.wrk_command(duration, run), cwd=ROOT, capture_output=True, text=True)
@@ -599,7 +595,7 @@ def main_scenarios(panel: str, admin_path: str, cookie: str, common: str, rare: 
 
 
 def last_index_page() -> int:
-    match = re.search(rb"Page \d+ of (\d+)\.", fetch_ok("/"))
+    match = re.search(rb"Page \d+ of (\d+)\.", fetch_checked("/")[0])
     return int(match.group(1)) if match else 1
 
 
@@ -620,7 +616,7 @@ def bench_database(database: str, command: list[str], scratch: Path, commands: s
     try:
         # The baseline: the lesson page's exact bytes, served by WhiteNoise, which finds files at start.
         server.start()
-        write_baseline(fetch_ok(SEED_PATH))
+        write_baseline(fetch_checked(SEED_PATH)[0])
         server.stop()
         server.start()
         result["timings"]["set up"] = round(time.monotonic() - started, 1)
@@ -638,7 +634,7 @@ def bench_database(database: str, command: list[str], scratch: Path, commands: s
                 # At the largest size, every scenario, interleaved.
                 generator(env, "admin-lesson")
                 cookie, admin_path = editor_session(env)
-                panels = re.findall(rf"{SEED_PATH}panels/([\w-]+)/".encode(), fetch_ok(SEED_PATH))
+                panels = re.findall(rf"{SEED_PATH}panels/([\w-]+)/".encode(), fetch_checked(SEED_PATH)[0])
                 if not panels:
                     raise BenchmarkError(f"{SEED_PATH} links to no panel")
                 panel = f"{SEED_PATH}panels/{panels[0].decode()}/"

@@ -2,6 +2,7 @@
 
 import datetime
 import re
+from collections.abc import Container
 from functools import cached_property
 
 import reversion
@@ -28,6 +29,19 @@ MARKDOWN_HEADING = re.compile(r"^ {0,3}#{1,6}(?:\s|$)", re.MULTILINE)
 def validate_not_future_year(year: int) -> None:
     if year > timezone.now().year:
         raise ValidationError(f"{year} is in the future: give the year the work was published.")
+
+
+def anchor_base(heading: str) -> str:
+    return slugify(heading)[:72] or "section"
+
+
+def free_anchor(heading: str, taken: Container[str]) -> str:
+    """An anchor made from a section's heading: "causes", or "causes-2" if `taken` holds "causes"."""
+    base = anchor_base(heading)
+    anchor, number = base, 2
+    while anchor in taken:
+        anchor, number = f"{base}-{number}", number + 1
+    return anchor
 
 
 class EventYear(ExtractYear):
@@ -334,16 +348,12 @@ class Section(models.Model):
 
     def _free_anchor(self) -> str:
         """An anchor made from the heading, numbered if another section of the lesson has it."""
-        base = slugify(self.heading)[:72] or "section"
         taken = set(
-            Section.objects.filter(lesson_id=self.lesson_id, anchor__startswith=base)
+            Section.objects.filter(lesson_id=self.lesson_id, anchor__startswith=anchor_base(self.heading))
             .exclude(pk=self.pk)
             .values_list("anchor", flat=True)
         )
-        anchor, number = base, 2
-        while anchor in taken:
-            anchor, number = f"{base}-{number}", number + 1
-        return anchor
+        return free_anchor(self.heading, taken)
 
     def clean(self):
         if not self.heading.strip():
