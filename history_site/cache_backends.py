@@ -1,22 +1,63 @@
 """The page cache's backends: Django's own, each with one cost taken out of its every call."""
 
+import os
 import random
+import tempfile
+from hashlib import md5
 
 from django.core.cache.backends import redis
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.filebased import FileBasedCache
+from django.core.files.move import file_move_safe
 
 
 class FileCache(FileBasedCache):
     """The page cache of one production server without Redis: a folder the gunicorn workers share.
 
-    Django's file cache counts its files on every write; this one on one write in CULL_EVERY, since
-    listing a folder of thousands of pages costs more than writing one."""
+    Two costs of Django's file cache grow with the number of pages kept, and are taken out here:
+    - It keeps every page in one folder, and creating a file in a folder of thousands costs more than
+      writing the page (0.5 ms against 0.06 ms on ext4). Pages are spread over 256 sub-folders.
+    - It lists its files on every write; this one counts them on one write in CULL_EVERY, and lists
+      them only when it must remove some.
+    """
 
     CULL_EVERY = 50
 
+    def _key_to_file(self, key, version=None) -> str:
+        digest = md5(self.make_and_validate_key(key, version=version).encode(), usedforsecurity=False).hexdigest()
+        return os.path.join(self._dir, digest[:2], digest + self.cache_suffix)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None) -> None:
+        fname = self._key_to_file(key, version)
+        folder = os.path.dirname(fname)
+        os.makedirs(folder, mode=0o700, exist_ok=True)  # the cache folder can be deleted at any time
+        self._cull()
+        fd, tmp_path = tempfile.mkstemp(dir=folder)
+        try:
+            with open(fd, "wb") as f:
+                self._write_content(f, timeout, value)
+            file_move_safe(tmp_path, fname, allow_overwrite=True)
+        except BaseException:
+            os.remove(tmp_path)
+            raise
+
     def _cull(self) -> None:
-        if random.randrange(self.CULL_EVERY) == 0:
+        if random.randrange(self.CULL_EVERY) == 0 and len(self._list_cache_files()) >= self._max_entries:
             super()._cull()
+
+    def _list_cache_files(self) -> list[str]:
+        # With scandir: glob() makes a path of every name before matching it. Top-level files are
+        # pages kept by earlier versions of this cache: cleared and culled too.
+        try:
+            with os.scandir(self._dir) as top:
+                folders = [self._dir, *(entry.path for entry in top if entry.is_dir())]
+        except FileNotFoundError:
+            return []
+        files = []
+        for folder in folders:
+            with os.scandir(folder) as entries:
+                files += [entry.path for entry in entries if entry.name.endswith(self.cache_suffix)]
+        return files
 
 
 class RedisCacheClient(redis.RedisCacheClient):

@@ -486,5 +486,18 @@ def test_the_one_server_file_cache_stays_within_its_size(tmp_path):
         files.set(f"page-{number}", b"<html>")
 
     # A third of the files go whenever it counts more than MAX_ENTRIES: a few score, not 500.
-    assert len(list(tmp_path.glob("*.djcache"))) < 150
+    assert len(list(tmp_path.rglob("*.djcache"))) < 150
     assert files.get("page-499") == b"<html>"
+
+
+def test_the_file_cache_spreads_pages_over_folders_and_clears_them_all(tmp_path):
+    files = FileCache(str(tmp_path), {})
+    (tmp_path / "0123456789abcdef0123456789abcdef.djcache").write_bytes(b"")  # the one-folder layout
+    for number in range(50):
+        files.set(f"page-{number}", b"<html>")
+
+    assert len({path.parent for path in tmp_path.rglob("*.djcache")}) > 10
+    assert files.get("page-7") == b"<html>"
+
+    files.clear()
+    assert list(tmp_path.rglob("*.djcache")) == []
