@@ -42,14 +42,15 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
 from .cache import bump_content_version
-from .models import Lesson, Topic
+from .models import Lesson, LessonRendering, Topic
 
 FORMAT = "history-site-backup"
 FORMAT_VERSION = 1
 JSON_SUFFIXES = (".json", ".json.gz")
 SQLITE_SUFFIX = ".sqlite3"
-# Made again by `migrate` (content types, permissions) or not worth keeping (sessions).
-EXCLUDED = {"contenttypes.contenttype", "auth.permission", "sessions.session"}
+# Made afresh, not kept: content types and permissions by migrations, lessons' renderings when their
+# restored rows are saved (events/rendering.py).
+EXCLUDED = {"contenttypes.contenttype", "auth.permission", "sessions.session", "events.lessonrendering"}
 SQLITE_MAGIC = b"SQLite format 3\x00"
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -202,7 +203,7 @@ def restore(*, path: Path, replace: bool = False) -> dict:
             with connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         _refuse_unless_empty(path, replace=replace)
-        tables = _clear(backed_up_models())
+        tables = _clear([*backed_up_models(), LessonRendering])
         try:
             restored = _load(objects)
             connection.check_constraints(table_names=tables)

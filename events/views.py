@@ -2,13 +2,15 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import patch_cache_control
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
 
 from .cache import cache_public_page
-from .citations import lesson_citations, reading_references
+from .citations import lesson_citations
 from .models import Lesson, Topic
+from .rendering import page_body, stored_rendering
 from .search import find_lessons
 from .timeline import NoSuchPage, timeline_page
 
@@ -36,10 +38,12 @@ def index(request: HttpRequest) -> HttpResponse:
 @require_safe
 @cache_public_page
 def lesson(request: HttpRequest, slug: str) -> HttpResponse:
-    lesson = get_object_or_404(Lesson.objects.visible_to(request.user).for_page(), slug=slug)
-    expand_all = request.GET.get("expand") == "all"
-    open_panels = {section.pk for section in lesson.all_panels} if expand_all else set()
-    return _reading_view(request, lesson, open_panels=open_panels)
+    lessons = Lesson.objects.visible_to(request.user).with_links()
+    if request.GET.get("expand") == "all":
+        lesson = get_object_or_404(lessons.for_rendering(), slug=slug)
+        return _reading_view(request, lesson, open_panels={section.pk for section in lesson.all_panels})
+    lesson = get_object_or_404(lessons.select_related("rendering"), slug=slug)
+    return _reading_view(request, lesson, open_panels=set())
 
 
 @require_safe
@@ -48,12 +52,16 @@ def lesson(request: HttpRequest, slug: str) -> HttpResponse:
 def panel(request: HttpRequest, slug: str, anchor: str) -> HttpResponse:
     """A panel's body as a fragment for htmx; otherwise the whole lesson with that panel open."""
     lessons = Lesson.objects.visible_to(request.user)
-    lesson = get_object_or_404(lessons.with_sections() if request.htmx else lessons.for_page(), slug=slug)
+    if request.htmx:
+        lesson = get_object_or_404(lessons.select_related("rendering"), slug=slug)
+        fragment = stored_rendering(lesson).panels.get(anchor)
+        if fragment is None:
+            raise Http404("This lesson has no panel at that address.")
+        return _private_if_draft(HttpResponse(fragment), lesson)
+    lesson = get_object_or_404(lessons.for_page(), slug=slug)
     section = lesson.find_panel(anchor)
     if section is None:
         raise Http404("This lesson has no panel at that address.")
-    if request.htmx:
-        return _lesson_response(request, "events/lesson.html#panel-body", lesson, section=section, open_panels=set())
     return _reading_view(request, lesson, open_panels={section.pk, section.parent_id})
 
 
@@ -108,14 +116,17 @@ def _reading_view(request: HttpRequest, lesson: Lesson, *, open_panels: set) -> 
         request,
         "events/lesson.html",
         lesson,
-        open_panels=open_panels,
+        body=page_body(lesson, open_panels=open_panels),
         citations=lesson_citations(request, lesson),
-        references=reading_references(lesson.readings.all()),
+        references=mark_safe(stored_rendering(lesson).references),  # noqa: S308 (rendered by our template)
     )
 
 
 def _lesson_response(request: HttpRequest, template: str, lesson: Lesson, **context) -> HttpResponse:
-    response = render(request, template, {"lesson": lesson, **context})
+    return _private_if_draft(render(request, template, {"lesson": lesson, **context}), lesson)
+
+
+def _private_if_draft(response: HttpResponse, lesson: Lesson) -> HttpResponse:
     if not lesson.is_public:
         # A staff preview of a draft: never kept by a shared cache.
         patch_cache_control(response, private=True, no_store=True)

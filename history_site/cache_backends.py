@@ -17,11 +17,13 @@ class FileCache(FileBasedCache):
     Two costs of Django's file cache grow with the number of pages kept, and are taken out here:
     - It keeps every page in one folder, and creating a file in a folder of thousands costs more than
       writing the page (0.5 ms against 0.06 ms on ext4). Pages are spread over 256 sub-folders.
-    - It lists its files on every write; this one counts them on one write in CULL_EVERY, and lists
-      them only when it must remove some.
+    - It lists its files on every write; this one estimates their number on one write in CULL_EVERY,
+      from a 16th of the folders, and lists them only when it must remove some.
     """
 
     CULL_EVERY = 50
+    FOLDERS = 256  # named by the first two hexadecimal digits of the file name
+    SAMPLED = 16
 
     def _key_to_file(self, key, version=None) -> str:
         digest = md5(self.make_and_validate_key(key, version=version).encode(), usedforsecurity=False).hexdigest()
@@ -42,8 +44,18 @@ class FileCache(FileBasedCache):
             raise
 
     def _cull(self) -> None:
-        if random.randrange(self.CULL_EVERY) == 0 and len(self._list_cache_files()) >= self._max_entries:
+        if random.randrange(self.CULL_EVERY) == 0 and self._estimated_entries() >= self._max_entries:
             super()._cull()
+
+    def _estimated_entries(self) -> int:
+        count = 0
+        for folder in random.sample(range(self.FOLDERS), self.SAMPLED):
+            try:
+                with os.scandir(os.path.join(self._dir, f"{folder:02x}")) as entries:
+                    count += sum(1 for entry in entries if entry.name.endswith(self.cache_suffix))
+            except FileNotFoundError:
+                pass
+        return count * self.FOLDERS // self.SAMPLED
 
     def _list_cache_files(self) -> list[str]:
         # With scandir: glob() makes a path of every name before matching it. Top-level files are

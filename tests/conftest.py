@@ -61,16 +61,23 @@ def import_document(path: Path, *, publish: bool = True) -> Lesson:
 
 
 @pytest.fixture
-def seed_lesson(db) -> Lesson:
-    """The shipped lesson on the USSR's withdrawal from China, published."""
-    return import_document(SEED_DOCUMENT)
+def seed_lesson(db, django_capture_on_commit_callbacks) -> Lesson:
+    """The shipped lesson on the USSR's withdrawal from China, published (and rendered, as its
+    import's commit does)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        return import_document(SEED_DOCUMENT)
 
 
 @pytest.fixture
-def make_lesson(db):
-    """A published lesson with the given numbers of cause panels and readings."""
+def make_lesson(db, django_capture_on_commit_callbacks):
+    """A published lesson with the given numbers of cause panels and readings, rendered as when an
+    editor's transaction commits."""
 
     def make(slug="a-lesson", *, panels=1, readings=1, status=Lesson.Status.PUBLISHED, **fields):
+        with django_capture_on_commit_callbacks(execute=True):
+            return _make(slug, panels=panels, readings=readings, status=status, **fields)
+
+    def _make(slug, *, panels, readings, status, **fields):
         lesson = Lesson.objects.create(
             slug=slug,
             title=fields.pop("title", slug.replace("-", " ").title()),

@@ -104,11 +104,10 @@ def test_lesson_page_query_count_does_not_grow_with_sections_and_readings(
     make_lesson("small", panels=1, readings=1)
     make_lesson("large", panels=30, readings=10)
 
-    # The lesson, its sections, their evidence, key terms, readings, questions, interpretations,
-    # topics and related lessons: one query each.
-    with django_assert_num_queries(9):
+    # The lesson with its stored rendering, its topics and its related lessons.
+    with django_assert_num_queries(3):
         small = client.get("/lessons/small/")
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(3):
         large = client.get("/lessons/large/")
 
     assert text_of(small).count('class="panel panel-cause"') == 1
@@ -145,7 +144,7 @@ def test_panel_fragment_with_subpanels_holds_them_collapsed(client, seed_lesson)
 def test_panel_fragment_query_count_does_not_grow_with_sections(client, make_lesson, django_assert_num_queries):
     make_lesson("large", panels=30, readings=10)
 
-    with django_assert_num_queries(4):  # the lesson, its sections, their evidence, its key terms
+    with django_assert_num_queries(1):  # the lesson with its stored rendering
         response = client.get("/lessons/large/panels/cause-7/", headers={"HX-Request": "true"})
 
     assert "Why 7." in text_of(response)

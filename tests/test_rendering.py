@@ -1,0 +1,181 @@
+"""A lesson's stored rendering: made when an edit commits, by every way of writing, and never
+shown out of date."""
+
+import pytest
+from django.db import transaction
+from django.db.models.signals import post_save
+
+from events.models import Evidence, KeyTerm, LessonRendering, Section
+
+from .admin_forms import change_form_data, form_errors
+from .conftest import client_for, text_of
+from .test_cache import import_first_revision_through_admin
+
+LESSON_URL = "/lessons/a-lesson/"
+
+
+@pytest.fixture
+def lesson(make_lesson):
+    return make_lesson("a-lesson", panels=2, readings=1)
+
+
+def stored(lesson) -> LessonRendering:
+    return LessonRendering.objects.get(pk=lesson.pk)
+
+
+def test_a_saved_lesson_is_rendered_before_anyone_visits_it(lesson):
+    rendering = stored(lesson)
+
+    assert "Something happened." in rendering.body
+    assert 'class="panel panel-cause"' in rendering.body
+    assert set(rendering.panels) == {"cause-1", "cause-2"}
+    assert "Why 2." in rendering.panels["cause-2"]
+    assert "Book 1" in rendering.references
+
+
+def test_an_edit_is_rendered_when_its_transaction_commits(lesson, django_capture_on_commit_callbacks, client):
+    section = lesson.sections.get(anchor="cause-1")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        section.body = "A split over *ideology*."
+        section.save()
+        assert "ideology" not in stored(lesson).body  # not before the commit
+
+    assert "A split over <em>ideology</em>." in stored(lesson).panels["cause-1"]
+    assert "ideology" in text_of(client.get("/lessons/a-lesson/panels/cause-1/", headers={"HX-Request": "true"}))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_outside_a_transaction_is_rendered_at_once(make_lesson):
+    lesson = make_lesson("a-lesson", panels=1)
+    section = lesson.sections.get()
+
+    section.heading = "Renamed outside a transaction"
+    section.save()
+
+    assert "Renamed outside a transaction" in stored(lesson).body
+
+
+def test_a_transaction_renders_each_lesson_once(lesson, django_capture_on_commit_callbacks):
+    renders = []
+
+    def count(sender, instance, **kwargs):
+        renders.append(instance.pk)
+
+    post_save.connect(count, sender=LessonRendering)
+    try:
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            lesson.title = "Renamed"
+            lesson.save()
+            for number in range(3, 8):
+                lesson.sections.create(kind=Section.Kind.CAUSE, heading=f"Cause {number}", body="More.")
+            lesson.readings.create(title="Book 2", authors="B. Historian", year=2002, isbn="9780000000002")
+    finally:
+        post_save.disconnect(count, sender=LessonRendering)
+
+    assert renders == [lesson.pk]
+    assert len(stored(lesson).panels) == 7
+
+
+def test_a_write_after_a_rolled_back_one_is_still_rendered(lesson, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            lesson.sections.create(kind=Section.Kind.CAUSE, heading="Never saved", body="Rolled back.")
+            raise RuntimeError
+        lesson.sections.create(kind=Section.Kind.CAUSE, heading="Saved", body="Kept.")
+
+    assert "Saved" in stored(lesson).body
+    assert "Never saved" not in stored(lesson).body
+
+
+@pytest.mark.parametrize(
+    ("change", "shown"),
+    [
+        (
+            lambda lesson: KeyTerm.objects.create(lesson=lesson, term="Cause", definition="What led to it."),
+            "term-cause",
+        ),
+        (
+            lambda lesson: Evidence.objects.create(section=lesson.sections.first(), title="A telegram of July 1960"),
+            "A telegram of July 1960",
+        ),
+        (lambda lesson: lesson.questions.create(question="Who gained most?"), "Who gained most?"),
+        (
+            lambda lesson: lesson.interpretations.create(historian="A. Scholar", work="A Book", argument="Chiefly."),
+            "Chiefly.",
+        ),
+        (lambda lesson: lesson.sections.get(anchor="cause-2").delete(), None),
+    ],
+    ids=["key term", "evidence", "question", "interpretation", "deleted section"],
+)
+def test_every_part_of_a_lesson_is_rendered_again_when_it_changes(
+    lesson, django_capture_on_commit_callbacks, change, shown
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        change(lesson)
+
+    rendering = stored(lesson)
+    if shown:
+        assert shown in rendering.body + "".join(rendering.panels.values())
+    else:
+        assert "cause-2" not in rendering.panels and "Cause 2" not in rendering.body
+
+
+def test_a_lesson_with_no_rendering_is_rendered_by_its_first_visit(lesson, client, django_assert_num_queries):
+    # As after rows written without signals (a restore, raw SQL).
+    LessonRendering.objects.all().delete()
+
+    page = text_of(client.get(LESSON_URL))
+
+    assert "Something happened." in page and "Why 2." in page
+    assert "Why 2." in stored(lesson).panels["cause-2"]
+    with django_assert_num_queries(3):
+        client.get(LESSON_URL)
+
+
+def test_a_rendering_made_by_other_templates_is_made_again(lesson, client):
+    # As after an upgrade that changed the lesson template.
+    LessonRendering.objects.filter(pk=lesson.pk).update(renderer="older", body="<p>Old markup</p>", panels={})
+
+    page = text_of(client.get(LESSON_URL))
+    fragment = text_of(client.get("/lessons/a-lesson/panels/cause-1/", headers={"HX-Request": "true"}))
+
+    assert "Old markup" not in page and "Something happened." in page
+    assert "Why 1." in fragment
+    assert stored(lesson).renderer != "older"
+
+
+def test_an_edit_in_the_admin_is_rendered_when_saved(lesson, publisher, django_capture_on_commit_callbacks):
+    staff = client_for(publisher)
+    change_url = f"/admin/events/lesson/{lesson.pk}/change/"
+    data = change_form_data(staff.get(change_url))
+    data["summary"] = "Edited in the admin."
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff.post(change_url, data)
+
+    assert response.status_code == 302, form_errors(response)
+    assert "Edited in the admin." in stored(lesson).body
+
+
+def test_restoring_a_revision_renders_the_lesson_as_it_was(publisher, django_capture_on_commit_callbacks):
+    from reversion.models import Version
+
+    staff = client_for(publisher)
+    with django_capture_on_commit_callbacks(execute=True):
+        lesson = import_first_revision_through_admin(staff)
+    change_url = f"/admin/events/lesson/{lesson.pk}/change/"
+    data = change_form_data(staff.get(change_url))
+    data["summary"] = "A later summary."
+    with django_capture_on_commit_callbacks(execute=True):
+        assert staff.post(change_url, data).status_code == 302
+    assert "A later summary." in stored(lesson).body
+    first = Version.objects.get_for_object(lesson).order_by("pk").first()
+    revision_url = f"/admin/events/lesson/{lesson.pk}/history/{first.pk}/"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff.post(revision_url, change_form_data(staff.get(revision_url)))
+
+    assert response.status_code == 302, form_errors(response)
+    assert "A later summary." not in stored(lesson).body
+    assert "Soviet" in stored(lesson).body
