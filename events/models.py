@@ -84,19 +84,12 @@ class LessonQuerySet(models.QuerySet):
             "key_terms",
         )
 
-    def for_rendering(self):
-        """Everything a lesson's stored rendering shows (events/rendering.py), in a fixed number of
-        queries whatever its size."""
+    def for_page(self):
+        """Everything a lesson page shows, in a fixed number of queries whatever its size."""
         return self.with_sections().prefetch_related(
             models.Prefetch("readings", queryset=Reading.objects.order_by("order", "pk")),
             "questions",
             "interpretations",
-        )
-
-    def with_links(self):
-        """The lesson's topics and its related lessons that are published: what its page shows
-        beside the stored rendering."""
-        return self.prefetch_related(
             "topics",
             models.Prefetch(
                 "relations",
@@ -105,10 +98,6 @@ class LessonQuerySet(models.QuerySet):
                 ).select_related("related"),
             ),
         )
-
-    def for_page(self):
-        """Everything a lesson page shows, to render all of it afresh."""
-        return self.for_rendering().with_links()
 
 
 @reversion.register(follow=["sections", "readings", "key_terms", "questions", "relations", "interpretations"])
@@ -587,15 +576,17 @@ class Interpretation(models.Model):
 
 
 class LessonRendering(models.Model):
-    """The parts of a lesson's page that only the lesson's own text decides, rendered once when
-    it is saved rather than on every visit (events/rendering.py keeps them current)."""
+    """The parts of a lesson's page that only its rows and the lessons it links to decide, rendered
+    when it is saved rather than on every visit (events/rendering.py keeps them current)."""
 
     lesson = models.OneToOneField(Lesson, on_delete=models.CASCADE, primary_key=True, related_name="rendering")
     # What made it: the templates and settings it was rendered with (rendering.renderer()).
     renderer = models.CharField(max_length=64)
-    body = models.TextField()  # from the image to the readings, with every panel closed
+    article = models.TextField()  # from the title to the related lessons, with every panel closed
     references = models.TextField(blank=True)  # the readings as references, for "Cite this lesson"
     panels = models.JSONField(default=dict)  # each panel's anchor: its body, as htmx fetches it
+    # When a related lesson scheduled then is published, and so is missing from `article`.
+    expires_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Rendering of {self.lesson_id}"

@@ -1,32 +1,36 @@
-"""A lesson's own text rendered when it is saved, so that a visit renders only what changes.
+"""A lesson's page rendered when the lesson is saved, so that a visit renders only what changes.
 
-Most of a lesson page — the key event, the sections with key terms marked where the lesson first
-uses them, the panels, the glossary, the readings — depends on the lesson's own rows alone. It is
-rendered once after every write and kept in a LessonRendering: the page's body with every panel
-closed, each panel's body as htmx fetches it, and the readings as references. A visit then reads
-one row instead of nine queries' worth and renders only what depends on the visit or on other
-lessons (topics, related lessons, citations with today's date).
+Most of a lesson page — its header and topics, the key event, the sections with key terms marked
+where the lesson first uses them, the panels, the glossary, the readings, the related lessons —
+depends only on the lesson's rows and on the lessons it links to. It is rendered after every
+write and kept in a LessonRendering: the page's article with every panel closed, each panel's body
+as htmx fetches it, and the readings as references. A visit reads one row and renders only what
+depends on the visit: the draft banner, and the citations with its address and today's date.
 
-Keeping it current. A write to a lesson or to any of the rows it shows (sections, evidence, key
-terms, readings, questions, interpretations) — from the admin, the importer (its lesson.save()),
-a revision restore (raw saves), the shell — schedules the lesson to be rendered once the
-transaction commits, once however many rows changed. Saving the rendering is itself a write, so
-the page cache's content version changes after it (events/cache.py), and no page rendered in
-between is served again.
+Keeping it current. A write to a lesson or to a row its page shows (sections, evidence, key terms,
+readings, questions, interpretations, related lessons, its topics) — from the admin, the importer
+(its lesson.save()), a revision restore (raw saves), the shell — marks the rendering outdated in
+the same transaction and renders the lesson again once the transaction commits, once however many
+rows it wrote. A lesson's own save does the same for the lessons that link to it (its title, date,
+address or status shows there). Saving a rendering is itself a write, so the page cache's content
+version changes after it (events/cache.py), and no page made in between is served again.
 
-A rendering is also made when a page finds none (rows written without signals, e.g. by a backup
-restore or raw SQL) or one made by other templates or settings (after an upgrade): renderer()
-names what made it.
+A page that finds its rendering outdated renders it itself: a topic renamed or deleted (its many
+lessons are rendered by their next visits, not by the admin's request), rows written without
+signals (a backup restore, raw SQL), a rendering made by other templates or settings (after an
+upgrade; renderer() names what made it), or one made before a related lesson's publish time came.
 """
 
 import hashlib
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models import Min
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
 from django.template.loader import get_template, render_to_string
 from django.urls import get_script_prefix
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from .citations import reading_references
@@ -38,7 +42,9 @@ from .models import (
     Lesson,
     LessonRendering,
     Reading,
+    RelatedLesson,
     Section,
+    Topic,
 )
 
 TEMPLATE = "events/lesson.html"
@@ -54,37 +60,41 @@ def renderer() -> str:
 
 
 def stored_rendering(lesson: Lesson) -> LessonRendering:
-    """The lesson's rendering, made now if it has none or one made by another renderer.
-    `lesson` may come with its rendering (select_related("rendering")) to save a query."""
+    """The lesson's rendering, made now if it has none or an outdated one. `lesson` may come with
+    its rendering (select_related("rendering")) to save a query."""
     try:
         rendering = lesson.rendering
     except LessonRendering.DoesNotExist:
         rendering = None
-    if rendering is None or rendering.renderer != renderer():
+    if rendering is None or not _is_current(rendering):
         lesson.rendering = rendering = render(lesson.pk, only_if_outdated=True)
     return rendering
 
 
-def page_body(lesson: Lesson, *, open_panels: set) -> SafeString:
-    """The body of the lesson page: as stored with every panel closed, else rendered with these
-    panels open (`lesson` must then come from Lesson.objects.for_rendering())."""
+def _is_current(rendering: LessonRendering) -> bool:
+    return rendering.renderer == renderer() and (rendering.expires_at is None or rendering.expires_at > timezone.now())
+
+
+def page_article(lesson: Lesson, *, open_panels: set) -> SafeString:
+    """The lesson page's article: as stored with every panel closed, else rendered with these
+    panels open (`lesson` must then come from Lesson.objects.for_page())."""
     if not open_panels:
-        return mark_safe(stored_rendering(lesson).body)  # noqa: S308 (rendered by our template)
-    return render_to_string(f"{TEMPLATE}#lesson-body", {"lesson": lesson, "open_panels": open_panels})
+        return mark_safe(stored_rendering(lesson).article)  # noqa: S308 (rendered by our template)
+    return render_to_string(f"{TEMPLATE}#article", {"lesson": lesson, "open_panels": open_panels})
 
 
 def render(lesson_id: int, *, only_if_outdated: bool = False) -> LessonRendering | None:
     """Render the lesson as its rows now are and store it; None if the lesson is gone.
 
-    only_if_outdated: a page making a missing rendering keeps what it made only if no writer
-    stored one meanwhile (the writer's saw the newer rows)."""
-    lesson = Lesson.objects.for_rendering().filter(pk=lesson_id).first()
+    only_if_outdated: a page that renders an outdated rendering keeps it only if no writer has
+    stored a current one meanwhile (the writer's saw the newer rows)."""
+    lesson = Lesson.objects.for_page().filter(pk=lesson_id).first()
     if lesson is None:
         return None
     rendering = LessonRendering(
         lesson=lesson,
         renderer=renderer(),
-        body=render_to_string(f"{TEMPLATE}#lesson-body", {"lesson": lesson, "open_panels": set()}),
+        article=render_to_string(f"{TEMPLATE}#article", {"lesson": lesson, "open_panels": set()}),
         references=render_to_string(
             f"{TEMPLATE}#references", {"reading_references": reading_references(lesson.readings.all())}
         ),
@@ -94,11 +104,14 @@ def render(lesson_id: int, *, only_if_outdated: bool = False) -> LessonRendering
             )
             for section in lesson.all_panels
         },
+        expires_at=RelatedLesson.objects.filter(
+            lesson=lesson_id, related__status=Lesson.Status.PUBLISHED, related__published_at__gt=timezone.now()
+        ).aggregate(first=Min("related__published_at"))["first"],
     )
     if only_if_outdated:
-        fields = {name: getattr(rendering, name) for name in ("renderer", "body", "references", "panels")}
+        fields = {name: getattr(rendering, name) for name in ("renderer", "article", "references", "panels")}
         outdated = LessonRendering.objects.filter(pk=lesson_id).exclude(renderer=rendering.renderer)
-        if not outdated.update(**fields):
+        if not outdated.update(**fields, expires_at=rendering.expires_at):
             LessonRendering.objects.bulk_create([rendering], ignore_conflicts=True)
     else:
         rendering.save()
@@ -114,6 +127,7 @@ _LESSON_OF = {
     KeyTerm: lambda term: term.lesson_id,
     DiscussionQuestion: lambda question: question.lesson_id,
     Interpretation: lambda interpretation: interpretation.lesson_id,
+    RelatedLesson: lambda relation: relation.lesson_id,
     Evidence: lambda evidence: (
         Section.objects.filter(pk=evidence.section_id).values_list("lesson_id", flat=True).first()
     ),
@@ -125,6 +139,35 @@ _LESSON_OF = {
 def _lesson_text_changed(sender, instance, **kwargs) -> None:
     if sender in _LESSON_OF and (lesson_id := _LESSON_OF[sender](instance)) is not None:
         render_after_commit(lesson_id)
+    if sender is Lesson and kwargs.get("created") is False:
+        # Its title, date, address or status shows on the pages of the lessons that link to it.
+        for linking in RelatedLesson.objects.filter(related=instance.pk).values_list("lesson_id", flat=True):
+            render_after_commit(linking)
+
+
+@receiver(m2m_changed, sender=Lesson.topics.through)
+def _topics_changed(sender, instance, action, reverse, pk_set, **kwargs) -> None:
+    if action not in {"post_add", "post_remove", "pre_clear"}:
+        return
+    if not reverse:
+        render_after_commit(instance.pk)
+    elif pk_set is None:  # topic.lessons.clear()
+        _outdate_lessons_of(instance)
+    else:
+        for lesson_id in pk_set:
+            render_after_commit(lesson_id)
+
+
+@receiver(post_save, sender=Topic)
+@receiver(pre_delete, sender=Topic)
+def _topic_changed(sender, instance, **kwargs) -> None:
+    _outdate_lessons_of(instance)
+
+
+def _outdate_lessons_of(topic: Topic) -> None:
+    """Leave the lessons with this topic to be rendered again by their next visits: there may be
+    thousands, too many to render in one request."""
+    LessonRendering.objects.filter(lesson__topics=topic).update(renderer="")
 
 
 def render_after_commit(lesson_id: int) -> None:

@@ -10,7 +10,7 @@ from django_htmx.http import push_url
 from .cache import cache_public_page
 from .citations import lesson_citations
 from .models import Lesson, Topic
-from .rendering import page_body, stored_rendering
+from .rendering import page_article, stored_rendering
 from .search import find_lessons
 from .timeline import NoSuchPage, timeline_page
 
@@ -38,9 +38,9 @@ def index(request: HttpRequest) -> HttpResponse:
 @require_safe
 @cache_public_page
 def lesson(request: HttpRequest, slug: str) -> HttpResponse:
-    lessons = Lesson.objects.visible_to(request.user).with_links()
+    lessons = Lesson.objects.visible_to(request.user)
     if request.GET.get("expand") == "all":
-        lesson = get_object_or_404(lessons.for_rendering(), slug=slug)
+        lesson = get_object_or_404(lessons.for_page(), slug=slug)
         return _reading_view(request, lesson, open_panels={section.pk for section in lesson.all_panels})
     lesson = get_object_or_404(lessons.select_related("rendering"), slug=slug)
     return _reading_view(request, lesson, open_panels=set())
@@ -116,7 +116,7 @@ def _reading_view(request: HttpRequest, lesson: Lesson, *, open_panels: set) -> 
         request,
         "events/lesson.html",
         lesson,
-        body=page_body(lesson, open_panels=open_panels),
+        article=page_article(lesson, open_panels=open_panels),
         citations=lesson_citations(request, lesson),
         references=mark_safe(stored_rendering(lesson).references),  # noqa: S308 (rendered by our template)
     )

@@ -1,11 +1,14 @@
 """A lesson's stored rendering: made when an edit commits, by every way of writing, and never
 shown out of date."""
 
+import datetime
+
 import pytest
 from django.db import transaction
 from django.db.models.signals import post_save
+from django.utils import timezone
 
-from events.models import Evidence, KeyTerm, LessonRendering, Section
+from events.models import Evidence, KeyTerm, Lesson, LessonRendering, RelatedLesson, Section, Topic
 
 from .admin_forms import change_form_data, form_errors
 from .conftest import client_for, text_of
@@ -26,8 +29,8 @@ def stored(lesson) -> LessonRendering:
 def test_a_saved_lesson_is_rendered_before_anyone_visits_it(lesson):
     rendering = stored(lesson)
 
-    assert "Something happened." in rendering.body
-    assert 'class="panel panel-cause"' in rendering.body
+    assert "Something happened." in rendering.article
+    assert 'class="panel panel-cause"' in rendering.article
     assert set(rendering.panels) == {"cause-1", "cause-2"}
     assert "Why 2." in rendering.panels["cause-2"]
     assert "Book 1" in rendering.references
@@ -39,7 +42,7 @@ def test_an_edit_is_rendered_when_its_transaction_commits(lesson, django_capture
     with django_capture_on_commit_callbacks(execute=True):
         section.body = "A split over *ideology*."
         section.save()
-        assert "ideology" not in stored(lesson).body  # not before the commit
+        assert "ideology" not in stored(lesson).article  # not before the commit
 
     assert "A split over <em>ideology</em>." in stored(lesson).panels["cause-1"]
     assert "ideology" in text_of(client.get("/lessons/a-lesson/panels/cause-1/", headers={"HX-Request": "true"}))
@@ -53,7 +56,7 @@ def test_a_write_outside_a_transaction_is_rendered_at_once(make_lesson):
     section.heading = "Renamed outside a transaction"
     section.save()
 
-    assert "Renamed outside a transaction" in stored(lesson).body
+    assert "Renamed outside a transaction" in stored(lesson).article
 
 
 def test_a_transaction_renders_each_lesson_once(lesson, django_capture_on_commit_callbacks):
@@ -84,8 +87,8 @@ def test_a_write_after_a_rolled_back_one_is_still_rendered(lesson, django_captur
             raise RuntimeError
         lesson.sections.create(kind=Section.Kind.CAUSE, heading="Saved", body="Kept.")
 
-    assert "Saved" in stored(lesson).body
-    assert "Never saved" not in stored(lesson).body
+    assert "Saved" in stored(lesson).article
+    assert "Never saved" not in stored(lesson).article
 
 
 @pytest.mark.parametrize(
@@ -116,9 +119,9 @@ def test_every_part_of_a_lesson_is_rendered_again_when_it_changes(
 
     rendering = stored(lesson)
     if shown:
-        assert shown in rendering.body + "".join(rendering.panels.values())
+        assert shown in rendering.article + "".join(rendering.panels.values())
     else:
-        assert "cause-2" not in rendering.panels and "Cause 2" not in rendering.body
+        assert "cause-2" not in rendering.panels and "Cause 2" not in rendering.article
 
 
 def test_a_lesson_with_no_rendering_is_rendered_by_its_first_visit(lesson, client, django_assert_num_queries):
@@ -129,13 +132,13 @@ def test_a_lesson_with_no_rendering_is_rendered_by_its_first_visit(lesson, clien
 
     assert "Something happened." in page and "Why 2." in page
     assert "Why 2." in stored(lesson).panels["cause-2"]
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(1):
         client.get(LESSON_URL)
 
 
 def test_a_rendering_made_by_other_templates_is_made_again(lesson, client):
     # As after an upgrade that changed the lesson template.
-    LessonRendering.objects.filter(pk=lesson.pk).update(renderer="older", body="<p>Old markup</p>", panels={})
+    LessonRendering.objects.filter(pk=lesson.pk).update(renderer="older", article="<p>Old markup</p>", panels={})
 
     page = text_of(client.get(LESSON_URL))
     fragment = text_of(client.get("/lessons/a-lesson/panels/cause-1/", headers={"HX-Request": "true"}))
@@ -155,7 +158,7 @@ def test_an_edit_in_the_admin_is_rendered_when_saved(lesson, publisher, django_c
         response = staff.post(change_url, data)
 
     assert response.status_code == 302, form_errors(response)
-    assert "Edited in the admin." in stored(lesson).body
+    assert "Edited in the admin." in stored(lesson).article
 
 
 def test_restoring_a_revision_renders_the_lesson_as_it_was(publisher, django_capture_on_commit_callbacks):
@@ -169,7 +172,7 @@ def test_restoring_a_revision_renders_the_lesson_as_it_was(publisher, django_cap
     data["summary"] = "A later summary."
     with django_capture_on_commit_callbacks(execute=True):
         assert staff.post(change_url, data).status_code == 302
-    assert "A later summary." in stored(lesson).body
+    assert "A later summary." in stored(lesson).article
     first = Version.objects.get_for_object(lesson).order_by("pk").first()
     revision_url = f"/admin/events/lesson/{lesson.pk}/history/{first.pk}/"
 
@@ -177,5 +180,80 @@ def test_restoring_a_revision_renders_the_lesson_as_it_was(publisher, django_cap
         response = staff.post(revision_url, change_form_data(staff.get(revision_url)))
 
     assert response.status_code == 302, form_errors(response)
-    assert "A later summary." not in stored(lesson).body
-    assert "Soviet" in stored(lesson).body
+    assert "A later summary." not in stored(lesson).article
+    assert "Soviet" in stored(lesson).article
+
+
+# What other rows decide: related lessons and topics
+
+
+@pytest.fixture
+def linked(make_lesson, django_capture_on_commit_callbacks):
+    """A lesson that links to another."""
+    lesson = make_lesson("a-lesson")
+    other = make_lesson("the-other-lesson", title="The Other Lesson")
+    with django_capture_on_commit_callbacks(execute=True):
+        RelatedLesson.objects.create(lesson=lesson, related=other, relation=RelatedLesson.Relation.LED_TO)
+    return lesson, other
+
+
+def test_a_related_lessons_new_title_shows_on_the_pages_that_link_to_it(linked, django_capture_on_commit_callbacks):
+    lesson, other = linked
+    assert "The Other Lesson" in stored(lesson).article
+
+    with django_capture_on_commit_callbacks(execute=True):
+        other.title = "A Better Title"
+        other.save()
+
+    assert "A Better Title" in stored(lesson).article
+
+
+def test_an_unpublished_related_lesson_leaves_the_pages_that_link_to_it(
+    linked, client, django_capture_on_commit_callbacks
+):
+    lesson, other = linked
+
+    with django_capture_on_commit_callbacks(execute=True):
+        other.status = Lesson.Status.DRAFT
+        other.save()
+
+    assert "The Other Lesson" not in text_of(client.get(LESSON_URL))
+
+
+def test_a_related_lesson_appears_when_its_publish_time_comes(
+    linked, client, monkeypatch, django_capture_on_commit_callbacks
+):
+    lesson, other = linked
+    publish_at = timezone.now() + datetime.timedelta(minutes=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        other.published_at = publish_at
+        other.save()
+    assert "The Other Lesson" not in text_of(client.get(LESSON_URL))
+
+    monkeypatch.setattr(timezone, "now", lambda: publish_at + datetime.timedelta(seconds=1))
+
+    assert "The Other Lesson" in text_of(client.get(LESSON_URL))
+
+
+def test_a_renamed_topic_shows_on_its_lessons_pages(lesson, client, django_capture_on_commit_callbacks):
+    topic = Topic.objects.create(kind=Topic.Kind.REGION, name="Asia", slug="asia")
+    with django_capture_on_commit_callbacks(execute=True):
+        lesson.topics.add(topic)
+    assert "Asia" in stored(lesson).article
+
+    with django_capture_on_commit_callbacks(execute=True):
+        topic.name = "East Asia"
+        topic.save()
+
+    assert "East Asia" in text_of(client.get(LESSON_URL))
+
+
+def test_a_deleted_topic_leaves_its_lessons_pages(lesson, client, django_capture_on_commit_callbacks):
+    topic = Topic.objects.create(kind=Topic.Kind.REGION, name="Asia", slug="asia")
+    with django_capture_on_commit_callbacks(execute=True):
+        topic.lessons.add(lesson)
+    assert "Asia" in stored(lesson).article
+
+    topic.delete()
+
+    assert "Asia" not in text_of(client.get(LESSON_URL))
