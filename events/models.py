@@ -54,6 +54,11 @@ class EventYear(ExtractYear):
         return f"CAST(substr({sql}, 1, 4) AS integer)", params
 
 
+def may_preview(user) -> bool:
+    """Whether the user may see lessons the public cannot yet (drafts, scheduled), to preview them."""
+    return user.is_active and user.is_staff and user.has_perm("events.view_lesson")
+
+
 class LessonQuerySet(models.QuerySet):
     def published(self):
         """Lessons the public may see: published, with a publish time that has come."""
@@ -61,9 +66,7 @@ class LessonQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         """Published lessons for the public; drafts and scheduled lessons too for staff, to preview."""
-        if user.is_active and user.is_staff and user.has_perm("events.view_lesson"):
-            return self.all()
-        return self.published()
+        return self.all() if may_preview(user) else self.published()
 
     def for_index(self):
         return self.order_by("event_date", "title").only("title", "slug", "event_date", "date_precision", "summary")
@@ -192,6 +195,7 @@ class Lesson(models.Model):
 
     @property
     def is_public(self) -> bool:
+        """Whether the public may see it: the lessons of LessonQuerySet.published()."""
         return (
             self.status == self.Status.PUBLISHED
             and self.published_at is not None

@@ -10,7 +10,7 @@ from django_htmx.http import push_url
 from .cache import cache_public_page
 from .citations import lesson_citations
 from .models import Lesson, Topic
-from .rendering import page_article, stored_rendering
+from .rendering import page_article, stored_rendering, with_rendering
 from .search import find_lessons
 from .timeline import NoSuchPage, timeline_page
 
@@ -38,27 +38,33 @@ def index(request: HttpRequest) -> HttpResponse:
 @require_safe
 @cache_public_page
 def lesson(request: HttpRequest, slug: str) -> HttpResponse:
-    lessons = Lesson.objects.visible_to(request.user)
     if request.GET.get("expand") == "all":
-        lesson = get_object_or_404(lessons.for_page(), slug=slug)
+        lesson = get_object_or_404(Lesson.objects.visible_to(request.user).for_page(), slug=slug)
         return _reading_view(request, lesson, open_panels={section.pk for section in lesson.all_panels})
-    lesson = get_object_or_404(lessons.select_related("rendering"), slug=slug)
-    return _reading_view(request, lesson, open_panels=set())
+    return _reading_view(request, with_rendering(slug, request.user), open_panels=set())
 
 
 @require_safe
 @vary_on_headers("HX-Request")
-@cache_public_page
 def panel(request: HttpRequest, slug: str, anchor: str) -> HttpResponse:
     """A panel's body as a fragment for htmx; otherwise the whole lesson with that panel open."""
-    lessons = Lesson.objects.visible_to(request.user)
     if request.htmx:
-        lesson = get_object_or_404(lessons.select_related("rendering"), slug=slug)
-        fragment = stored_rendering(lesson).panels.get(anchor)
-        if fragment is None:
-            raise Http404("This lesson has no panel at that address.")
-        return _private_if_draft(HttpResponse(fragment), lesson)
-    lesson = get_object_or_404(lessons.for_page(), slug=slug)
+        return _panel_fragment(request, slug, anchor)
+    return _panel_page(request, slug, anchor)
+
+
+def _panel_fragment(request: HttpRequest, slug: str, anchor: str) -> HttpResponse:
+    # Read from the lesson's stored rendering: a page-cache entry would save less than it costs.
+    lesson = with_rendering(slug, request.user)
+    fragment = stored_rendering(lesson).panels.get(anchor)
+    if fragment is None:
+        raise Http404("This lesson has no panel at that address.")
+    return _private_if_draft(HttpResponse(fragment), lesson)
+
+
+@cache_public_page
+def _panel_page(request: HttpRequest, slug: str, anchor: str) -> HttpResponse:
+    lesson = get_object_or_404(Lesson.objects.visible_to(request.user).for_page(), slug=slug)
     section = lesson.find_panel(anchor)
     if section is None:
         raise Http404("This lesson has no panel at that address.")

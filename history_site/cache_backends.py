@@ -1,20 +1,22 @@
 """The page cache's backends: Django's own, each with one cost taken out of its every call."""
 
 import os
+import pickle
 import random
 import tempfile
+import zlib
 from hashlib import md5
 
 from django.core.cache.backends import redis
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.filebased import FileBasedCache
-from django.core.files.move import file_move_safe
 
 
 class FileCache(FileBasedCache):
     """The page cache of one production server without Redis: a folder the gunicorn workers share.
 
-    Two costs of Django's file cache grow with the number of pages kept, and are taken out here:
+    Django's file cache compresses what it keeps, which is already compressed here, and two of its
+    costs grow with the number of pages kept; all three are taken out here:
     - It keeps every page in one folder, and creating a file in a folder of thousands costs more than
       writing the page (0.5 ms against 0.06 ms on ext4). Pages are spread over 256 sub-folders.
     - It lists its files on every write; this one estimates their number on one write in CULL_EVERY,
@@ -32,16 +34,25 @@ class FileCache(FileBasedCache):
     def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None) -> None:
         fname = self._key_to_file(key, version)
         folder = os.path.dirname(fname)
-        os.makedirs(folder, mode=0o700, exist_ok=True)  # the cache folder can be deleted at any time
         self._cull()
-        fd, tmp_path = tempfile.mkstemp(dir=folder)
+        try:
+            fd, tmp_path = tempfile.mkstemp(dir=folder)
+        except FileNotFoundError:  # the folder's first page, or the cache folder was deleted
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+            fd, tmp_path = tempfile.mkstemp(dir=folder)
         try:
             with open(fd, "wb") as f:
                 self._write_content(f, timeout, value)
-            file_move_safe(tmp_path, fname, allow_overwrite=True)
+            os.replace(tmp_path, fname)
         except BaseException:
             os.remove(tmp_path)
             raise
+
+    def _write_content(self, file, timeout, value) -> None:
+        # Pages come gzipped already (events.cache.CachedPage): zlib's level 0 keeps them as they
+        # are, in the format Django's get() reads, instead of compressing them a second time.
+        file.write(pickle.dumps(self.get_backend_timeout(timeout), self.pickle_protocol))
+        file.write(zlib.compress(pickle.dumps(value, self.pickle_protocol), 0))
 
     def _cull(self) -> None:
         if random.randrange(self.CULL_EVERY) == 0 and self._estimated_entries() >= self._max_entries:

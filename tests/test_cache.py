@@ -53,7 +53,6 @@ PAGES = [
     (LESSON_URL, {}),
     (LESSON_URL + "?expand=all", {}),
     (CAUSE_PANEL_URL, {}),
-    (CAUSE_PANEL_URL, HTMX),
     (LESSON_URL + "present/?step=2", {}),
 ]
 
@@ -127,6 +126,17 @@ def test_htmx_fragment_and_whole_panel_page_are_cached_separately(client, lesson
     assert "<html" not in fragment and "<html" in page
     assert seen(client, CAUSE_PANEL_URL, **HTMX) == fragment
     assert seen(client, CAUSE_PANEL_URL) == page
+
+
+def test_a_panel_fragment_is_read_from_the_lessons_rendering_not_the_page_cache(
+    client, lesson, django_assert_num_queries
+):
+    seen(client, CAUSE_PANEL_URL, **HTMX)
+
+    with django_assert_num_queries(2):  # the lesson, its rendering
+        fragment = seen(client, CAUSE_PANEL_URL, **HTMX)
+
+    assert "Bucharest meeting" in fragment
 
 
 def test_index_results_for_htmx_and_the_whole_index_are_cached_separately(client, lesson):

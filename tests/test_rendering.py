@@ -132,7 +132,7 @@ def test_a_lesson_with_no_rendering_is_rendered_by_its_first_visit(lesson, clien
 
     assert "Something happened." in page and "Why 2." in page
     assert "Why 2." in stored(lesson).panels["cause-2"]
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):
         client.get(LESSON_URL)
 
 
