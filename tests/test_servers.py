@@ -221,3 +221,15 @@ def test_an_edit_saved_on_one_server_shows_at_once_on_the_pages_another_has_cach
     assert status == 200
     assert "<h1>The Soviet Recall of 1960</h1>" in page
     assert "The Soviet Recall of 1960" in server_b.get("/")[1]
+
+
+def test_pages_link_to_hashed_static_files_that_browsers_may_keep_for_good(servers):
+    status, page = servers[0].get("/")
+    stylesheet = re.search(r'href="(/static/css/site\.[0-9a-f]{12}\.css)"', page)
+
+    assert status == 200 and stylesheet, page[:500]
+    again = servers[0].get("/timeline/")[1]
+    assert stylesheet.group(1) in again  # the same address, page after page
+    status, _, response = servers[1].request("GET", stylesheet.group(1))
+    assert status == 200
+    assert "immutable" in response.headers["Cache-Control"]
