@@ -22,6 +22,7 @@ upgrade; renderer() names what made it), or one made before a related lesson's p
 """
 
 import hashlib
+import json
 
 from django.conf import settings
 from django.db import transaction
@@ -74,6 +75,27 @@ def with_rendering(slug: str, user) -> Lesson:
     rendering = LessonRendering.objects.raw("SELECT * FROM events_lessonrendering WHERE lesson_id = %s", [lesson.pk])
     lesson.rendering = next(iter(rendering), None)
     return lesson
+
+
+def stored_panel(slug: str, anchor: str, user) -> tuple[Lesson, str]:
+    """The body of a panel of the lesson at this address that the user may see, as htmx fetches
+    it, and the lesson; Http404 if there is none. One query, for the same reason as above."""
+    found = Lesson.objects.raw(
+        "SELECT events_lesson.*, stored.renderer AS stored_by, stored.panels AS stored_panels FROM events_lesson "
+        "LEFT JOIN events_lessonrendering stored ON stored.lesson_id = events_lesson.id WHERE slug = %s",
+        [slug],
+    )
+    lesson = next(iter(found), None)
+    if lesson is None or not (lesson.is_public or may_preview(user)):
+        raise Http404("No lesson has this address.")
+    if lesson.stored_by == renderer():
+        panels = lesson.stored_panels
+        panels = json.loads(panels) if isinstance(panels, str) else panels  # text on SQLite
+    else:
+        panels = stored_rendering(lesson).panels
+    if anchor not in panels:
+        raise Http404("This lesson has no panel at that address.")
+    return lesson, panels[anchor]
 
 
 def stored_rendering(lesson: Lesson) -> LessonRendering:

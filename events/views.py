@@ -10,7 +10,7 @@ from django_htmx.http import push_url
 from .cache import cache_public_page
 from .citations import lesson_citations
 from .models import Lesson, Topic
-from .rendering import page_article, stored_rendering, with_rendering
+from .rendering import page_article, stored_panel, stored_rendering, with_rendering
 from .search import find_lessons
 from .timeline import NoSuchPage, timeline_page
 
@@ -55,10 +55,7 @@ def panel(request: HttpRequest, slug: str, anchor: str) -> HttpResponse:
 
 def _panel_fragment(request: HttpRequest, slug: str, anchor: str) -> HttpResponse:
     # Read from the lesson's stored rendering: a page-cache entry would save less than it costs.
-    lesson = with_rendering(slug, request.user)
-    fragment = stored_rendering(lesson).panels.get(anchor)
-    if fragment is None:
-        raise Http404("This lesson has no panel at that address.")
+    lesson, fragment = stored_panel(slug, anchor, request.user)
     return _private_if_draft(HttpResponse(fragment), lesson)
 
 

@@ -310,6 +310,7 @@ def test_staff_preview_a_draft_at_its_real_address_and_the_public_gets_404(clien
     assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
     assert fragment.status_code == 200
     assert "Why 1." in text_of(fragment)
+    assert "no-store" in fragment["Cache-Control"] and "private" in fragment["Cache-Control"]
 
 
 def test_published_lesson_has_no_preview_banner_for_staff(editor_client, seed_lesson):

@@ -133,7 +133,7 @@ def test_a_panel_fragment_is_read_from_the_lessons_rendering_not_the_page_cache(
 ):
     seen(client, CAUSE_PANEL_URL, **HTMX)
 
-    with django_assert_num_queries(2):  # the lesson, its rendering
+    with django_assert_num_queries(1):  # the lesson with its stored rendering
         fragment = seen(client, CAUSE_PANEL_URL, **HTMX)
 
     assert "Bucharest meeting" in fragment

@@ -143,7 +143,7 @@ def test_panel_fragment_with_subpanels_holds_them_collapsed(client, seed_lesson)
 def test_panel_fragment_query_count_does_not_grow_with_sections(client, make_lesson, django_assert_num_queries):
     make_lesson("large", panels=30, readings=10)
 
-    with django_assert_num_queries(2):  # the lesson, its stored rendering
+    with django_assert_num_queries(1):  # the lesson with its stored rendering
         response = client.get("/lessons/large/panels/cause-7/", headers={"HX-Request": "true"})
 
     assert "Why 7." in text_of(response)
