@@ -16,7 +16,7 @@ from django.db import connection
 from reversion.models import Revision, Version
 
 from events.backup import checksum
-from events.models import Lesson
+from events.models import Lesson, LessonRendering
 from events.search import find_lessons
 
 from .conftest import ROOT, ensure_roles
@@ -93,8 +93,9 @@ def fresh_content_type_cache():
 
 
 @pytest.fixture
-def site():
-    build_site()
+def site(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):  # as the imports' and edits' commits would
+        build_site()
     return state()
 
 
@@ -335,3 +336,17 @@ def test_backup_refuses_a_name_it_does_not_know(db, tmp_path):
     with pytest.raises(CommandError, match=r"must end in \.sqlite3, \.json or \.json\.gz"):
         quietly("backup", str(tmp_path / "site.zip"))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_restore_renders_the_restored_lessons_as_it_finishes(site, tmp_path, django_capture_on_commit_callbacks):
+    path = tmp_path / "site.json"
+    quietly("backup", str(path))
+    flush()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        quietly("restore", str(path))
+
+    edited = LessonRendering.objects.get(lesson__slug=EDITED_SLUG)
+    assert LessonRendering.objects.count() == len(SHIPPED)
+    assert NEW_TITLE in edited.article
+    assert "packed their blueprints" in edited.article
