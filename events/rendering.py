@@ -227,7 +227,9 @@ def render_after_commit(lesson_id: int) -> None:
     LessonRendering.objects.filter(pk=lesson_id).update(renderer="")
     waiting.lessons.add(lesson_id)
     if new:
-        transaction.on_commit(waiting)
+        # robust: the writes are committed whatever happens here; a failure is logged, and the
+        # lesson's next visit renders it.
+        transaction.on_commit(waiting, robust=True)
 
 
 class _LessonsToRender:
