@@ -28,6 +28,7 @@ from django.db import connection, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.text import compress_string
@@ -57,17 +58,33 @@ def _database_changed(sender, **kwargs) -> None:
     bump_content_version()
 
 
-def cache_public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def cache_public_page(view: Callable[..., HttpResponse] | None = None, *, fragments: bool = True):
     """Mark the view's pages as the same for every member of the public, for PublicPageCacheMiddleware
-    to keep."""
+    to keep. fragments=False leaves out its htmx fragments, which the view reads from somewhere as
+    cheap as the cache: the middleware then does not look for them either."""
 
-    @functools.wraps(view)
-    def public_view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        response = view(request, *args, **kwargs)
-        response.public_page = True
-        return response
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def public_view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            response = view(request, *args, **kwargs)
+            response.public_page = fragments or not _is_htmx(request)
+            return response
 
-    return public_view
+        public_view.caches_fragments = fragments
+        return public_view
+
+    return decorator(view) if view else decorator
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _caches_fragments(path: str) -> bool:
+    try:
+        return getattr(resolve(path).func, "caches_fragments", True)
+    except Resolver404:
+        return True
 
 
 class PublicPageCacheMiddleware:
@@ -94,6 +111,8 @@ class PublicPageCacheMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method != "GET" or settings.SESSION_COOKIE_NAME in request.COOKIES or connection.in_atomic_block:
+            return self.get_response(request)
+        if _is_htmx(request) and not _caches_fragments(request.path_info):
             return self.get_response(request)
         try:
             key = _page_key(request)

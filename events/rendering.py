@@ -79,9 +79,11 @@ def with_rendering(slug: str, user) -> Lesson:
 
 def stored_panel(slug: str, anchor: str, user) -> tuple[Lesson, str]:
     """The body of a panel of the lesson at this address that the user may see, as htmx fetches
-    it, and the lesson; Http404 if there is none. One query, for the same reason as above."""
+    it, and the lesson (only what says who may see it); Http404 if there is none. One query, for the
+    same reason as above."""
     found = Lesson.objects.raw(
-        "SELECT events_lesson.*, stored.renderer AS stored_by, stored.panels AS stored_panels FROM events_lesson "
+        "SELECT events_lesson.id, events_lesson.status, events_lesson.published_at, stored.renderer AS stored_by, "
+        "stored.panels AS stored_panels FROM events_lesson "
         "LEFT JOIN events_lessonrendering stored ON stored.lesson_id = events_lesson.id WHERE slug = %s",
         [slug],
     )

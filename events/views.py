@@ -46,21 +46,13 @@ def lesson(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_safe
 @vary_on_headers("HX-Request")
+@cache_public_page(fragments=False)
 def panel(request: HttpRequest, slug: str, anchor: str) -> HttpResponse:
     """A panel's body as a fragment for htmx; otherwise the whole lesson with that panel open."""
     if request.htmx:
-        return _panel_fragment(request, slug, anchor)
-    return _panel_page(request, slug, anchor)
-
-
-def _panel_fragment(request: HttpRequest, slug: str, anchor: str) -> HttpResponse:
-    # Read from the lesson's stored rendering: a page-cache entry would save less than it costs.
-    lesson, fragment = stored_panel(slug, anchor, request.user)
-    return _private_if_draft(HttpResponse(fragment), lesson)
-
-
-@cache_public_page
-def _panel_page(request: HttpRequest, slug: str, anchor: str) -> HttpResponse:
+        # Read from the lesson's stored rendering: a page-cache entry would save less than it costs.
+        lesson, fragment = stored_panel(slug, anchor, request.user)
+        return _private_if_draft(HttpResponse(fragment), lesson)
     lesson = get_object_or_404(Lesson.objects.visible_to(request.user).for_page(), slug=slug)
     section = lesson.find_panel(anchor)
     if section is None:
