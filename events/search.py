@@ -208,9 +208,12 @@ def _fts5_query(words: list[str]) -> str:
     return " ".join(f'"{word}"*' for word in words)
 
 
-def _fts5_tiers(words: list[str]) -> list[str]:
-    every_word = _fts5_query(words)
-    return [f"{{title summary}} : ({every_word})", every_word]
+def _fts5_in_title(words: list[str]) -> str:
+    return f"{{title}} : ({_fts5_query(words)})"
+
+
+def _fts5_in_title_or_key_event(words: list[str]) -> str:
+    return f"{{title summary}} : ({_fts5_query(words)})"
 
 
 def _tsquery(words: list[str], weights: str = "") -> str:
@@ -219,16 +222,20 @@ def _tsquery(words: list[str], weights: str = "") -> str:
     return " & ".join(f"'{word}':*{weights}" for word in words)
 
 
-def _tsquery_tiers(words: list[str]) -> list[str]:
-    return [_tsquery(words, "AB"), _tsquery(words)]
+def _tsquery_in_title(words: list[str]) -> str:
+    return _tsquery(words, "A")
+
+
+def _tsquery_in_title_or_key_event(words: list[str]) -> str:
+    return _tsquery(words, "AB")
 
 
 @dataclass(frozen=True)
 class _Dialect:
     query: Callable[[list[str]], str]  # the words in the database's query language
-    # The same as queries for lessons with every word in the title and key event, then anywhere:
-    # the first are offered first.
-    tiers: Callable[[list[str]], list[str]]
+    # Every word in the title, or in the title and key event: what is offered first when many match.
+    in_title: Callable[[list[str]], str]
+    in_title_or_key_event: Callable[[list[str]], str]
     matches: str  # FROM and WHERE, with {lessons} for the conditions on the lessons that may be found
     marked: str  # the columns title_marked, summary_marked and sections_marked
     rank: str  # lower for a better match
@@ -241,7 +248,8 @@ _HEADLINE = f'StartSel="{_START}", StopSel="{_END}"'
 _DIALECTS = {
     "sqlite": _Dialect(
         query=_fts5_query,
-        tiers=_fts5_tiers,
+        in_title=_fts5_in_title,
+        in_title_or_key_event=_fts5_in_title_or_key_event,
         matches="""
             FROM events_search CROSS JOIN events_lesson ON events_lesson.id = events_search.rowid
             WHERE events_search MATCH %s AND {lessons}""",
@@ -260,7 +268,8 @@ _DIALECTS = {
     ),
     "postgresql": _Dialect(
         query=_tsquery,
-        tiers=_tsquery_tiers,
+        in_title=_tsquery_in_title,
+        in_title_or_key_event=_tsquery_in_title_or_key_event,
         matches="""
             FROM events_search JOIN events_lesson ON events_lesson.id = events_search.lesson_id
             CROSS JOIN to_tsquery('english', %s) AS query
@@ -281,10 +290,10 @@ _DIALECTS = {
 class _Matches:
     """The lessons holding every word, best first, read one page at a time (for Paginator).
 
-    When more than MAX_FOUND lessons match, only MAX_FOUND are offered, and `more` says so: those
-    with every word in the title and key event first, then the others, each group ranked among the
-    first MAX_FOUND of its matches. Ranking and counting them all would cost more than anything else
-    on the page."""
+    When more than MAX_FOUND lessons match, MAX_FOUND are offered and `more` says so: first those
+    with every word in the title, then in the title and key event, then the others, each group by
+    date. Ranking every match of a common word would cost more than the rest of the page, so they
+    are chosen among the first MAX_FOUND of each group."""
 
     def __init__(self, lessons: QuerySet, words: list[str]):
         self.dialect = _DIALECTS[connection.vendor]
@@ -296,19 +305,25 @@ class _Matches:
         self.matches = self.dialect.matches.format(lessons=lessons_sql)
         self.params = [self.dialect.query(words), *self.lessons_params]
         self.more = False
+        self.offered: list[int] = []  # when there are more: the ids of the lessons offered, in order
 
     def count(self) -> int:
-        with connection.cursor() as cursor:
-            # Counted no further than one more than can be offered.
-            sql = f"SELECT count(*) FROM (SELECT 1 {self.matches} LIMIT %s) AS found"
-            cursor.execute(sql, [*self.params, MAX_FOUND + 1])
-            found = cursor.fetchone()[0]
-        self.more = found > MAX_FOUND
-        return min(found, MAX_FOUND)
+        # Found no further than one more than can be offered.
+        found = self._found(self.dialect.query(self.words), MAX_FOUND + 1)
+        self.more = len(found) > MAX_FOUND
+        if not self.more:
+            return len(found)
+        offered = {}  # the ids in order, once each
+        for query in (self.dialect.in_title(self.words), self.dialect.in_title_or_key_event(self.words)):
+            if len(offered) < MAX_FOUND:
+                offered.update((row[-1], None) for row in sorted(self._found(query, MAX_FOUND)))
+        offered.update((row[-1], None) for row in sorted(found))
+        self.offered = list(offered)[:MAX_FOUND]
+        return len(self.offered)
 
     def __getitem__(self, page: slice) -> list[Lesson]:
         if self.more:
-            return self._marked_in_order(self._best_ids(page.stop)[page.start : page.stop])
+            return self._marked_in_order(self.offered[page])
         # The page's lessons are chosen first, by rank alone; only they are then marked, which costs
         # far more than ranking (the database would otherwise mark every match before sorting).
         best_first = f"{self.dialect.rank}, events_lesson.event_date, events_lesson.title"
@@ -322,23 +337,14 @@ class _Matches:
         lessons = Lesson.objects.raw(sql, [*self.params, *self.params, page.stop - page.start, page.start])
         return _with_urls([_marked(lesson) for lesson in lessons])
 
-    def _best_ids(self, wanted: int) -> list[int]:
-        """The ids of the first `wanted` lessons of the tiers, best first."""
-        ids = {}  # in order, once each
-        for tier in self.dialect.tiers(self.words):
-            if len(ids) >= wanted:
-                break
-            with connection.cursor() as cursor:
-                # MATERIALIZED: ranked only once chosen, not every match before choosing.
-                cursor.execute(
-                    f"""WITH tier AS MATERIALIZED (
-                            SELECT events_lesson.id AS id, {self.dialect.rank} AS score {self.matches} LIMIT %s
-                        )
-                        SELECT id FROM tier ORDER BY score, id""",
-                    [tier, *self.lessons_params, MAX_FOUND],
-                )
-                ids.update((row[0], None) for row in cursor.fetchall())
-        return list(ids)[:MAX_FOUND]
+    def _found(self, query: str, limit: int) -> list[tuple]:
+        """(event date, title, id) of the first `limit` lessons found."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT events_lesson.event_date, events_lesson.title, events_lesson.id {self.matches} LIMIT %s",
+                [query, *self.lessons_params, limit],
+            )
+            return cursor.fetchall()
 
     def _marked_in_order(self, ids: list[int]) -> list[Lesson]:
         if not ids:
