@@ -208,34 +208,27 @@ def _fts5_query(words: list[str]) -> str:
     return " ".join(f'"{word}"*' for word in words)
 
 
-def _fts5_in_title(words: list[str]) -> str:
-    return f"{{title}} : ({_fts5_query(words)})"
+def _fts5_first(words: list[str]) -> list[tuple[str, str]]:
+    every_word = _fts5_query(words)
+    return [(f"{{title}} : ({every_word})", ""), (f"{{title summary}} : ({every_word})", "")]
 
 
-def _fts5_in_title_or_key_event(words: list[str]) -> str:
-    return f"{{title summary}} : ({_fts5_query(words)})"
+def _tsquery_first(words: list[str]) -> list[tuple[str, str]]:
+    every_word = _tsquery(words)
+    return [(every_word, "title_document"), (every_word, "heading_document")]
 
 
-def _tsquery(words: list[str], weights: str = "") -> str:
-    # A word in single quotes is a to_tsquery lexeme, never an operator; :* makes it a prefix, and
-    # weights keep only its places in those parts (A the title, B the key event).
-    return " & ".join(f"'{word}':*{weights}" for word in words)
-
-
-def _tsquery_in_title(words: list[str]) -> str:
-    return _tsquery(words, "A")
-
-
-def _tsquery_in_title_or_key_event(words: list[str]) -> str:
-    return _tsquery(words, "AB")
+def _tsquery(words: list[str]) -> str:
+    # A word in single quotes is a to_tsquery lexeme, never an operator; :* makes it a prefix.
+    return " & ".join(f"'{word}':*" for word in words)
 
 
 @dataclass(frozen=True)
 class _Dialect:
     query: Callable[[list[str]], str]  # the words in the database's query language
-    # Every word in the title, or in the title and key event: what is offered first when many match.
-    in_title: Callable[[list[str]], str]
-    in_title_or_key_event: Callable[[list[str]], str]
+    # What is offered first when many match: every word in the title, then in the title and key event,
+    # each as a query and the document it is run on ({document} in `matches`).
+    first: Callable[[list[str]], list[tuple[str, str]]]
     matches: str  # FROM and WHERE, with {lessons} for the conditions on the lessons that may be found
     marked: str  # the columns title_marked, summary_marked and sections_marked
     rank: str  # lower for a better match
@@ -248,8 +241,7 @@ _HEADLINE = f'StartSel="{_START}", StopSel="{_END}"'
 _DIALECTS = {
     "sqlite": _Dialect(
         query=_fts5_query,
-        in_title=_fts5_in_title,
-        in_title_or_key_event=_fts5_in_title_or_key_event,
+        first=_fts5_first,
         matches="""
             FROM events_search CROSS JOIN events_lesson ON events_lesson.id = events_search.rowid
             WHERE events_search MATCH %s AND {lessons}""",
@@ -268,12 +260,11 @@ _DIALECTS = {
     ),
     "postgresql": _Dialect(
         query=_tsquery,
-        in_title=_tsquery_in_title,
-        in_title_or_key_event=_tsquery_in_title_or_key_event,
+        first=_tsquery_first,
         matches="""
             FROM events_search JOIN events_lesson ON events_lesson.id = events_search.lesson_id
             CROSS JOIN to_tsquery('english', %s) AS query
-            WHERE events_search.document @@ query AND {lessons}""",
+            WHERE events_search.{document} @@ query AND {lessons}""",
         marked=f"""
             ts_headline('english', events_search.title, query, 'HighlightAll=true, {_HEADLINE}') AS title_marked,
             ts_headline('english', events_search.summary, query, 'HighlightAll=true, {_HEADLINE}') AS summary_marked,
@@ -301,22 +292,24 @@ class _Matches:
         # The lessons' conditions apply to the row joined to each match. On SQLite, CROSS JOIN keeps the
         # search index as the outer loop: without statistics, SQLite would rather walk every published
         # lesson and look each one up in the index.
-        lessons_sql, self.lessons_params = _conditions(lessons)
-        self.matches = self.dialect.matches.format(lessons=lessons_sql)
+        self.lessons_sql, self.lessons_params = _conditions(lessons)
+        self.matches = self._matches("document")
         self.params = [self.dialect.query(words), *self.lessons_params]
         self.more = False
         self.offered: list[int] = []  # when there are more: the ids of the lessons offered, in order
 
     def count(self) -> int:
         # Found no further than one more than can be offered.
-        found = self._found(self.dialect.query(self.words), MAX_FOUND + 1)
+        found = self._found(self.dialect.query(self.words), self.matches, MAX_FOUND + 1)
         self.more = len(found) > MAX_FOUND
         if not self.more:
             return len(found)
         offered = {}  # the ids in order, once each
-        for query in (self.dialect.in_title(self.words), self.dialect.in_title_or_key_event(self.words)):
+        for query, document in self.dialect.first(self.words):
             if len(offered) < MAX_FOUND:
-                offered.update((row[-1], None) for row in sorted(self._found(query, MAX_FOUND)))
+                offered.update(
+                    (row[-1], None) for row in sorted(self._found(query, self._matches(document), MAX_FOUND))
+                )
         offered.update((row[-1], None) for row in sorted(found))
         self.offered = list(offered)[:MAX_FOUND]
         return len(self.offered)
@@ -337,11 +330,14 @@ class _Matches:
         lessons = Lesson.objects.raw(sql, [*self.params, *self.params, page.stop - page.start, page.start])
         return _with_urls([_marked(lesson) for lesson in lessons])
 
-    def _found(self, query: str, limit: int) -> list[tuple]:
+    def _matches(self, document: str) -> str:
+        return self.dialect.matches.format(lessons=self.lessons_sql, document=document)
+
+    def _found(self, query: str, matches: str, limit: int) -> list[tuple]:
         """(event date, title, id) of the first `limit` lessons found."""
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT events_lesson.event_date, events_lesson.title, events_lesson.id {self.matches} LIMIT %s",
+                f"SELECT events_lesson.event_date, events_lesson.title, events_lesson.id {matches} LIMIT %s",
                 [query, *self.lessons_params, limit],
             )
             return cursor.fetchall()
