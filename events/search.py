@@ -35,8 +35,7 @@ from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Count, F, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models import QuerySet
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -152,12 +151,19 @@ def _published_by_date_pages() -> tuple[int, list[tuple]]:
 
 def _pages_by_date(lessons: QuerySet) -> tuple[int, list[tuple]]:
     """How many lessons there are, and the (event_date, title, id) of each page's first lesson."""
-    numbered = lessons.annotate(
-        position=Window(RowNumber(), order_by=[F(field).asc() for field in _BY_DATE]),
-        total=Window(Count("id")),
-    ).values_list("position", "total", *_BY_DATE)
-    rows = [row for row in numbered.order_by(*_BY_DATE) if row[0] % PER_PAGE == 1 or PER_PAGE == 1]
-    return (rows[0][1] if rows else 0), [row[2:] for row in rows]
+    lessons_sql, params = _conditions(lessons)
+    sql = f"""
+        SELECT total, event_date, title, id FROM (
+            SELECT row_number() OVER (ORDER BY event_date, title, id) AS position, count(*) OVER () AS total,
+                event_date, title, id
+            FROM events_lesson WHERE {lessons_sql}
+        ) AS numbered
+        WHERE position %% %s = 1 %% %s
+        ORDER BY position"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, PER_PAGE, PER_PAGE])
+        rows = cursor.fetchall()
+    return (rows[0][0] if rows else 0), [row[1:] for row in rows]
 
 
 class _ByDate:
