@@ -7,7 +7,8 @@ event (summary) and the text of all its sections (heading, then Markdown body), 
 words of a search may be found in different parts of one lesson. On SQLite the table is an FTS5
 virtual table (Porter stemming); on PostgreSQL an ordinary table whose generated, stored
 tsvector (English stemming; title weighted A, key event B, sections C) has a GIN index.
-Migration 0009 creates it and fills it.
+Migration 0009 creates it and fills it; migration 0011 adds, on PostgreSQL, vectors of the title
+alone and of the title with the key event, each with a GIN index of its own (see Many matches).
 
 Keeping it correct. Database triggers on events_lesson and events_section, created by the same
 migration, write a lesson's row whenever the lesson or one of its sections is inserted, changed
@@ -25,8 +26,21 @@ quotes, operators, `*`, NEAR or brackets mean nothing and cannot make the query 
 Every word must be found, as a word or the start of one ("khrush" finds Khrushchev), which
 suits searching as one types and makes a shorter word find more.
 
+Many matches. Matches are counted only up to MAX_FOUND + 1, and up to MAX_FOUND they are ranked
+(bm25 on SQLite, ts_rank on PostgreSQL). A word in more lessons than that (a common word in a
+large library) offers MAX_FOUND of them and says there are more: those with every word in the
+title, then in the title and key event, then anywhere, each group by date. Ranking them all costs
+more than the rest of the page: FTS5's bm25() weighs each word by reading all of its matches, and
+ts_rank() reads each match's whole document.
+
 Marking. The database marks matched words with two private-use characters; the text is then
-HTML-escaped and only those characters become <mark> tags.
+HTML-escaped and only those characters become <mark> tags. Only the page's lessons are marked,
+and a section's snippet is looked for only when the key event holds none of the words.
+
+The index without words, and the topics to filter by, are read with what is kept per content
+version (events.cache.per_content_version): the count of published lessons, where each page
+starts (so that a page is read from its first lesson, not after skipping every lesson before it)
+and the topics that published lessons have.
 """
 
 import re
