@@ -251,12 +251,19 @@ class _Dialect:
     first: Callable[[list[str]], list[tuple[str, str]]]
     matches: str  # FROM and WHERE, with {lessons} for the conditions on the lessons that may be found
     marked: str  # the columns title_marked, summary_marked and sections_marked
+    marked_params: Callable[[list[str]], list]  # the parameters of `marked`, from the words
     rank: str  # lower for a better match
     among: str  # a condition on the matches: only the lessons of the given ids (a list of {ids} placeholders)
 
 
 _SNIPPET_WORDS = 30
 _HEADLINE = f'StartSel="{_START}", StopSel="{_END}"'
+# ts_headline() parses all the text it is given: of a lesson's sections, only the part around where
+# the first word starts a word as typed, if it does (else, a form of it such as "treaty" for
+# "treaties", the whole text).
+_NEAR_FIRST_WORD = """CASE WHEN strpos(lower(events_search.sections), %s) > 0
+    THEN substr(events_search.sections, greatest(1, strpos(lower(events_search.sections), %s) - 400), 1000)
+    ELSE events_search.sections END"""
 
 _DIALECTS = {
     "sqlite": _Dialect(
@@ -272,6 +279,7 @@ _DIALECTS = {
             highlight(events_search, 1, '{_START}', '{_END}') AS summary_marked,
             CASE WHEN instr(highlight(events_search, 1, '{_START}', '{_END}'), '{_START}') THEN ''
                 ELSE snippet(events_search, 2, '{_START}', '{_END}', '', {_SNIPPET_WORDS}) END AS sections_marked""",
+        marked_params=lambda words: [],
         # bm25() is lower for a better match; a word in the title counts most.
         rank="bm25(events_search, 10.0, 4.0, 1.0)",
         # The range lets the search index skip to the lessons; `+` keeps the list from being read as
@@ -290,8 +298,10 @@ _DIALECTS = {
             ts_headline('english', events_search.summary, query, 'HighlightAll=true, {_HEADLINE}') AS summary_marked,
             CASE WHEN strpos(ts_headline('english', events_search.summary, query, 'HighlightAll=true, {_HEADLINE}'),
                     '{_START}') > 0 THEN ''
-                ELSE ts_headline('english', events_search.sections, query,
+                ELSE ts_headline('english', {_NEAR_FIRST_WORD}, query,
                     'MaxWords={_SNIPPET_WORDS}, MinWords=15, {_HEADLINE}') END AS sections_marked""",
+        # The first word where it starts a word in the sections, twice (see _NEAR_FIRST_WORD).
+        marked_params=lambda words: [f" {words[0]}"] * 2,
         rank="-ts_rank(events_search.document, query)",
         among="events_search.lesson_id BETWEEN %s AND %s AND events_search.lesson_id IN ({ids})",
     ),
@@ -347,7 +357,8 @@ class _Matches:
                 SELECT events_lesson.id {self.matches} ORDER BY {best_first} LIMIT %s OFFSET %s
             )
             ORDER BY {best_first}"""
-        lessons = Lesson.objects.raw(sql, [*self.params, *self.params, page.stop - page.start, page.start])
+        params = [*self.dialect.marked_params(self.words), *self.params, *self.params]
+        lessons = Lesson.objects.raw(sql, [*params, page.stop - page.start, page.start])
         return _with_urls([_marked(lesson) for lesson in lessons])
 
     def _matches(self, document: str) -> str:
@@ -370,7 +381,8 @@ class _Matches:
             SELECT events_lesson.id, events_lesson.title, events_lesson.slug, events_lesson.event_date,
                 events_lesson.date_precision, events_lesson.summary, {self.dialect.marked}
             {self.matches} AND {among}"""
-        lessons = {lesson.id: lesson for lesson in Lesson.objects.raw(sql, [*self.params, min(ids), max(ids), *ids])}
+        params = [*self.dialect.marked_params(self.words), *self.params, min(ids), max(ids), *ids]
+        lessons = {lesson.id: lesson for lesson in Lesson.objects.raw(sql, params)}
         return _with_urls([_marked(lessons[pk]) for pk in ids if pk in lessons])
 
 

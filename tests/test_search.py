@@ -147,6 +147,19 @@ def test_a_word_found_only_in_a_section_shows_that_part_of_the_section_without_m
     assert snippet == "… At <mark>Bucharest</mark> — Delegates clashed at <mark>Bucharest</mark> in June 1960. …"
 
 
+@pytest.mark.parametrize(("q", "marked"), [("bucharest", "Bucharest"), ("delegations", "delegation")])
+def test_a_word_far_into_long_sections_is_shown_where_it_is_in_any_form(client, make_lesson, q, marked):
+    lesson = make_lesson("recall", title="The Recall", summary="Experts went home.", panels=0)
+    add_section(lesson, "Background", "Nothing of note happened that year. " * 60)
+    add_section(lesson, "At Bucharest", "The delegation clashed at Bucharest in June 1960.")
+
+    html = text_of(search(client, q))
+
+    snippet = re.search(r'<p class="lesson-snippet">(.*?)</p>', html, re.S).group(1)
+    assert f"<mark>{marked}</mark>" in snippet
+    assert "clashed at" in snippet
+
+
 def test_the_key_event_is_shown_unmarked_when_only_the_title_matches(client, make_lesson):
     make_lesson("berlin", title="Berlin Airlift", summary="Planes flew in food.", panels=2)
 
