@@ -206,6 +206,34 @@ def _page_key(request: HttpRequest) -> str:
     return f"events:page:{version}:{published_since}:{asked}:{address}"
 
 
+def content_version() -> str:
+    """The content version, with the publish times that have passed: it changes whenever what the
+    public may see changes, so data derived from the content may be kept under it."""
+    version, publish_times = _content_state()
+    now = timezone.now()
+    return f"{version}:{sum(1 for moment in publish_times if moment <= now)}"
+
+
+# Data derived from the content, kept in each server process with the content version it was made
+# for: {name: (version, data)}. One entry a name, so it never grows.
+_derived: dict[str, tuple[str, object]] = {}
+
+
+def per_content_version[T](name: str, make: Callable[[], T]) -> T:
+    """make()'s result, made once per content version in each process (counts, filter options, page
+    boundaries: what a change to any lesson may change). Inside a transaction it is made afresh and
+    not kept, since it may hold rows that are never committed."""
+    if connection.in_atomic_block:
+        return make()
+    version = content_version()
+    kept = _derived.get(name)
+    if kept is not None and kept[0] == version:
+        return kept[1]
+    data = make()
+    _derived[name] = (version, data)
+    return data
+
+
 def _content_state() -> tuple[str, list]:
     """The content version and the publish times of the lessons still scheduled; one query to make
     them when the cache has none."""

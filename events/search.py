@@ -7,7 +7,8 @@ event (summary) and the text of all its sections (heading, then Markdown body), 
 words of a search may be found in different parts of one lesson. On SQLite the table is an FTS5
 virtual table (Porter stemming); on PostgreSQL an ordinary table whose generated, stored
 tsvector (English stemming; title weighted A, key event B, sections C) has a GIN index.
-Migration 0009 creates it and fills it.
+Migration 0009 creates it and fills it; migration 0011 adds, on PostgreSQL, vectors of the title
+alone and of the title with the key event, each with a GIN index of its own (see Many matches).
 
 Keeping it correct. Database triggers on events_lesson and events_section, created by the same
 migration, write a lesson's row whenever the lesson or one of its sections is inserted, changed
@@ -25,8 +26,21 @@ quotes, operators, `*`, NEAR or brackets mean nothing and cannot make the query 
 Every word must be found, as a word or the start of one ("khrush" finds Khrushchev), which
 suits searching as one types and makes a shorter word find more.
 
+Many matches. Matches are counted only up to MAX_FOUND + 1, and up to MAX_FOUND they are ranked
+(bm25 on SQLite, ts_rank on PostgreSQL). A word in more lessons than that (a common word in a
+large library) offers MAX_FOUND of them and says there are more: those with every word in the
+title, then in the title and key event, then anywhere, each group by date. Ranking them all costs
+more than the rest of the page: FTS5's bm25() weighs each word by reading all of its matches, and
+ts_rank() reads each match's whole document.
+
 Marking. The database marks matched words with two private-use characters; the text is then
-HTML-escaped and only those characters become <mark> tags.
+HTML-escaped and only those characters become <mark> tags. Only the page's lessons are marked,
+and a section's snippet is looked for only when the key event holds none of the words.
+
+The index without words, and the topics to filter by, are read with what is kept per content
+version (events.cache.per_content_version): the count of published lessons, where each page
+starts (so that a page is read from its first lesson, not after skipping every lesson before it)
+and the topics that published lessons have.
 """
 
 import re
@@ -39,9 +53,13 @@ from django.db.models import QuerySet
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from .cache import per_content_version
 from .models import Lesson, Topic
 
 PER_PAGE = 20
+# A search that matches more lessons than this shows this many, best first, and says there are
+# more: ranking and counting every match of a common word costs as much as the rest of the page.
+MAX_FOUND = 200
 MAX_QUERY_LENGTH = 100  # characters kept of what was typed
 MAX_WORDS = 10
 
@@ -79,6 +97,7 @@ class Found:
     filtered: bool  # some topics are chosen
     page: Page  # its lessons carry title_html and snippet_html, with matched words marked
     filters: list[TopicFilter]
+    more: bool = False  # more lessons match than the page's paginator counts (MAX_FOUND)
 
 
 def find_lessons(text: str = "", *, topics: Iterable[str] = (), page: int | str | None = 1) -> Found:
@@ -89,23 +108,39 @@ def find_lessons(text: str = "", *, topics: Iterable[str] = (), page: int | str 
     words = _WORD.findall(text.lower())[:MAX_WORDS]
     filters = _topic_filters(chosen=set(topics))
     lessons = Lesson.objects.published()
+    filtered = False
     for topic_filter in filters:
         if chosen := [option.topic for option in topic_filter.options if option.selected]:
             lessons = lessons.filter(pk__in=Lesson.topics.through.objects.filter(topic__in=chosen).values("lesson_id"))
-    lessons_page = Paginator(_Matches(lessons, words) if words else lessons.for_index(), PER_PAGE).get_page(page)
-    if not words:
-        lessons_page.object_list = [_unmarked(lesson) for lesson in lessons_page.object_list]
+            filtered = True
+    if words:
+        found = _Matches(lessons, words)
+    elif filtered:
+        found = _ByDate(lessons)
+    else:
+        found = _ByDate(lessons, pages=per_content_version("index-pages", _published_by_date_pages))
     return Found(
         text=text,
         searching=bool(words),
-        filtered=any(option.selected for topic_filter in filters for option in topic_filter.options),
-        page=lessons_page,
+        filtered=filtered,
+        page=Paginator(found, PER_PAGE).get_page(page),
         filters=filters,
+        more=getattr(found, "more", False),
     )
 
 
 def _topic_filters(*, chosen: set[str]) -> list[TopicFilter]:
     """Every kind of topic with the topics that published lessons have; none for a kind without any."""
+    topics = per_content_version("topics", _published_topics)
+    filters = []
+    for kind in Topic.Kind:
+        options = [TopicOption(topic, topic.slug in chosen) for topic in topics if topic.kind == kind]
+        if options:
+            filters.append(TopicFilter(kind=kind.value, label=kind.label, options=options))
+    return filters
+
+
+def _published_topics() -> list[Topic]:
     # From each topic to its first published lesson, whatever the number of lessons: the lesson is
     # looked up by key for each of the topic's links until one is published. Written out, since
     # Django takes longer to build the nested subqueries than the database takes to run them.
@@ -117,13 +152,69 @@ def _topic_filters(*, chosen: set[str]) -> list[TopicFilter]:
             )
         )
         ORDER BY kind, name"""
-    topics = list(Topic.objects.raw(sql, params))
-    filters = []
-    for kind in Topic.Kind:
-        options = [TopicOption(topic, topic.slug in chosen) for topic in topics if topic.kind == kind]
-        if options:
-            filters.append(TopicFilter(kind=kind.value, label=kind.label, options=options))
-    return filters
+    return list(Topic.objects.raw(sql, params))
+
+
+# Date order, with the key last so that each lesson has one place and a page can start at any lesson.
+_BY_DATE = ("event_date", "title", "id")
+
+
+def _published_by_date_pages() -> tuple[int, list[tuple]]:
+    return _pages_by_date(Lesson.objects.published())
+
+
+def _pages_by_date(lessons: QuerySet) -> tuple[int, list[tuple]]:
+    """How many lessons there are, and the (event_date, title, id) of each page's first lesson."""
+    lessons_sql, params = _conditions(lessons)
+    sql = f"""
+        SELECT total, event_date, title, id FROM (
+            SELECT row_number() OVER (ORDER BY event_date, title, id) AS position, count(*) OVER () AS total,
+                event_date, title, id
+            FROM events_lesson WHERE {lessons_sql}
+        ) AS numbered
+        WHERE position %% %s = 1 %% %s
+        ORDER BY position"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, PER_PAGE, PER_PAGE])
+        rows = cursor.fetchall()
+    return (rows[0][0] if rows else 0), [row[1:] for row in rows]
+
+
+class _ByDate:
+    """Lessons by event date, read one page at a time (for Paginator): a page is read from where it
+    starts in the index of published lessons by date, whichever page it is, instead of skipping
+    over every lesson before it."""
+
+    def __init__(self, lessons: QuerySet, *, pages: tuple[int, list[tuple]] | None = None):
+        self.lessons = lessons
+        self.total, self.starts = pages if pages is not None else _pages_by_date(lessons)
+
+    def count(self) -> int:
+        return self.total
+
+    def __getitem__(self, page: slice) -> list[Lesson]:
+        if page.start >= self.total:
+            return []  # the first page when there is none
+        lessons_sql, params = _conditions(self.lessons)
+        # Written out: Django takes longer to build this query than the database takes to run it.
+        sql = f"""
+            SELECT id, title, slug, event_date, date_precision, summary FROM events_lesson
+            WHERE {lessons_sql} AND event_date >= %s AND (event_date, title, id) >= (%s, %s, %s)
+            ORDER BY event_date, title, id LIMIT %s"""
+        event_date, title, pk = self.starts[page.start // PER_PAGE]
+        lessons = Lesson.objects.raw(sql, [*params, event_date, event_date, title, pk, page.stop - page.start])
+        return _with_urls([_unmarked(lesson) for lesson in lessons])
+
+
+def _with_urls(lessons: list[Lesson]) -> list[Lesson]:
+    """Give each lesson its address as `url`, as get_absolute_url() would, with one reverse() for all
+    (their addresses differ only by the slug, which needs no quoting)."""
+    if lessons:
+        first = lessons[0]
+        before, _, after = first.get_absolute_url().rpartition(first.slug)
+        for lesson in lessons:
+            lesson.url = f"{before}{lesson.slug}{after}"
+    return lessons
 
 
 def _conditions(lessons: QuerySet) -> tuple[str, list]:
@@ -137,6 +228,16 @@ def _fts5_query(words: list[str]) -> str:
     return " ".join(f'"{word}"*' for word in words)
 
 
+def _fts5_first(words: list[str]) -> list[tuple[str, str]]:
+    every_word = _fts5_query(words)
+    return [(f"{{title}} : ({every_word})", ""), (f"{{title summary}} : ({every_word})", "")]
+
+
+def _tsquery_first(words: list[str]) -> list[tuple[str, str]]:
+    every_word = _tsquery(words)
+    return [(every_word, "title_document"), (every_word, "heading_document")]
+
+
 def _tsquery(words: list[str]) -> str:
     # A word in single quotes is a to_tsquery lexeme, never an operator; :* makes it a prefix.
     return " & ".join(f"'{word}':*" for word in words)
@@ -145,64 +246,110 @@ def _tsquery(words: list[str]) -> str:
 @dataclass(frozen=True)
 class _Dialect:
     query: Callable[[list[str]], str]  # the words in the database's query language
+    # What is offered first when many match: every word in the title, then in the title and key event,
+    # each as a query and the document it is run on ({document} in `matches`).
+    first: Callable[[list[str]], list[tuple[str, str]]]
     matches: str  # FROM and WHERE, with {lessons} for the conditions on the lessons that may be found
     marked: str  # the columns title_marked, summary_marked and sections_marked
-    best_first: str
+    marked_params: Callable[[list[str]], list]  # the parameters of `marked`, from the words
+    rank: str  # lower for a better match
+    among: str  # a condition on the matches: only the lessons of the given ids (a list of {ids} placeholders)
 
 
 _SNIPPET_WORDS = 30
 _HEADLINE = f'StartSel="{_START}", StopSel="{_END}"'
+# ts_headline() parses all the text it is given: of a lesson's sections, only the part around where
+# the first word starts a word as typed, if it does (else, a form of it such as "treaty" for
+# "treaties", the whole text).
+_NEAR_FIRST_WORD = """CASE WHEN strpos(lower(events_search.sections), %s) > 0
+    THEN substr(events_search.sections, greatest(1, strpos(lower(events_search.sections), %s) - 400), 1000)
+    ELSE events_search.sections END"""
 
 _DIALECTS = {
     "sqlite": _Dialect(
         query=_fts5_query,
+        first=_fts5_first,
         matches="""
             FROM events_search CROSS JOIN events_lesson ON events_lesson.id = events_search.rowid
             WHERE events_search MATCH %s AND {lessons}""",
+        # The part of the sections is only shown, and so only looked for, when the key event has no
+        # word (looking for it reads the whole text of the lesson).
         marked=f"""
             highlight(events_search, 0, '{_START}', '{_END}') AS title_marked,
             highlight(events_search, 1, '{_START}', '{_END}') AS summary_marked,
-            snippet(events_search, 2, '{_START}', '{_END}', '', {_SNIPPET_WORDS}) AS sections_marked""",
+            CASE WHEN instr(highlight(events_search, 1, '{_START}', '{_END}'), '{_START}') THEN ''
+                ELSE snippet(events_search, 2, '{_START}', '{_END}', '', {_SNIPPET_WORDS}) END AS sections_marked""",
+        marked_params=lambda words: [],
         # bm25() is lower for a better match; a word in the title counts most.
-        best_first="bm25(events_search, 10.0, 4.0, 1.0)",
+        rank="bm25(events_search, 10.0, 4.0, 1.0)",
+        # The range lets the search index skip to the lessons; `+` keeps the list from being read as
+        # one look-up per lesson, each of which would run the whole search again.
+        among="events_search.rowid BETWEEN %s AND %s AND +events_search.rowid IN ({ids})",
     ),
     "postgresql": _Dialect(
         query=_tsquery,
+        first=_tsquery_first,
         matches="""
             FROM events_search JOIN events_lesson ON events_lesson.id = events_search.lesson_id
             CROSS JOIN to_tsquery('english', %s) AS query
-            WHERE events_search.document @@ query AND {lessons}""",
+            WHERE events_search.{document} @@ query AND {lessons}""",
         marked=f"""
             ts_headline('english', events_search.title, query, 'HighlightAll=true, {_HEADLINE}') AS title_marked,
             ts_headline('english', events_search.summary, query, 'HighlightAll=true, {_HEADLINE}') AS summary_marked,
-            ts_headline('english', events_search.sections, query,
-                'MaxWords={_SNIPPET_WORDS}, MinWords=15, {_HEADLINE}') AS sections_marked""",
-        best_first="ts_rank(events_search.document, query) DESC",
+            CASE WHEN strpos(ts_headline('english', events_search.summary, query, 'HighlightAll=true, {_HEADLINE}'),
+                    '{_START}') > 0 THEN ''
+                ELSE ts_headline('english', {_NEAR_FIRST_WORD}, query,
+                    'MaxWords={_SNIPPET_WORDS}, MinWords=15, {_HEADLINE}') END AS sections_marked""",
+        # The first word where it starts a word in the sections, twice (see _NEAR_FIRST_WORD).
+        marked_params=lambda words: [f" {words[0]}"] * 2,
+        rank="-ts_rank(events_search.document, query)",
+        among="events_search.lesson_id BETWEEN %s AND %s AND events_search.lesson_id IN ({ids})",
     ),
 }
 
 
 class _Matches:
-    """The lessons holding every word, best first, read one page at a time (for Paginator)."""
+    """The lessons holding every word, best first, read one page at a time (for Paginator).
+
+    When more than MAX_FOUND lessons match, MAX_FOUND are offered and `more` says so: first those
+    with every word in the title, then in the title and key event, then the others, each group by
+    date. Ranking every match of a common word would cost more than the rest of the page, so they
+    are chosen among the first MAX_FOUND of each group."""
 
     def __init__(self, lessons: QuerySet, words: list[str]):
         self.dialect = _DIALECTS[connection.vendor]
+        self.words = words
         # The lessons' conditions apply to the row joined to each match. On SQLite, CROSS JOIN keeps the
         # search index as the outer loop: without statistics, SQLite would rather walk every published
         # lesson and look each one up in the index.
-        lessons_sql, lessons_params = _conditions(lessons)
-        self.matches = self.dialect.matches.format(lessons=lessons_sql)
-        self.params = [self.dialect.query(words), *lessons_params]
+        self.lessons_sql, self.lessons_params = _conditions(lessons)
+        self.matches = self._matches("document")
+        self.params = [self.dialect.query(words), *self.lessons_params]
+        self.more = False
+        self.offered: list[int] = []  # when there are more: the ids of the lessons offered, in order
 
     def count(self) -> int:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT COUNT(*) {self.matches}", self.params)
-            return cursor.fetchone()[0]
+        # Found no further than one more than can be offered.
+        found = self._found(self.dialect.query(self.words), self.matches, MAX_FOUND + 1)
+        self.more = len(found) > MAX_FOUND
+        if not self.more:
+            return len(found)
+        offered = {}  # the ids in order, once each
+        for query, document in self.dialect.first(self.words):
+            if len(offered) < MAX_FOUND:
+                offered.update(
+                    (row[-1], None) for row in sorted(self._found(query, self._matches(document), MAX_FOUND))
+                )
+        offered.update((row[-1], None) for row in sorted(found))
+        self.offered = list(offered)[:MAX_FOUND]
+        return len(self.offered)
 
     def __getitem__(self, page: slice) -> list[Lesson]:
+        if self.more:
+            return self._marked_in_order(self.offered[page])
         # The page's lessons are chosen first, by rank alone; only they are then marked, which costs
         # far more than ranking (the database would otherwise mark every match before sorting).
-        best_first = f"{self.dialect.best_first}, events_lesson.event_date, events_lesson.title"
+        best_first = f"{self.dialect.rank}, events_lesson.event_date, events_lesson.title"
         sql = f"""
             SELECT events_lesson.id, events_lesson.title, events_lesson.slug, events_lesson.event_date,
                 events_lesson.date_precision, events_lesson.summary, {self.dialect.marked}
@@ -210,8 +357,33 @@ class _Matches:
                 SELECT events_lesson.id {self.matches} ORDER BY {best_first} LIMIT %s OFFSET %s
             )
             ORDER BY {best_first}"""
-        lessons = Lesson.objects.raw(sql, [*self.params, *self.params, page.stop - page.start, page.start])
-        return [_marked(lesson) for lesson in lessons]
+        params = [*self.dialect.marked_params(self.words), *self.params, *self.params]
+        lessons = Lesson.objects.raw(sql, [*params, page.stop - page.start, page.start])
+        return _with_urls([_marked(lesson) for lesson in lessons])
+
+    def _matches(self, document: str) -> str:
+        return self.dialect.matches.format(lessons=self.lessons_sql, document=document)
+
+    def _found(self, query: str, matches: str, limit: int) -> list[tuple]:
+        """(event date, title, id) of the first `limit` lessons found."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT events_lesson.event_date, events_lesson.title, events_lesson.id {matches} LIMIT %s",
+                [query, *self.lessons_params, limit],
+            )
+            return cursor.fetchall()
+
+    def _marked_in_order(self, ids: list[int]) -> list[Lesson]:
+        if not ids:
+            return []
+        among = self.dialect.among.format(ids=", ".join(["%s"] * len(ids)))
+        sql = f"""
+            SELECT events_lesson.id, events_lesson.title, events_lesson.slug, events_lesson.event_date,
+                events_lesson.date_precision, events_lesson.summary, {self.dialect.marked}
+            {self.matches} AND {among}"""
+        params = [*self.dialect.marked_params(self.words), *self.params, min(ids), max(ids), *ids]
+        lessons = {lesson.id: lesson for lesson in Lesson.objects.raw(sql, params)}
+        return _with_urls([_marked(lessons[pk]) for pk in ids if pk in lessons])
 
 
 def _marked(lesson: Lesson) -> Lesson:

@@ -1,13 +1,14 @@
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
 
-from .cache import cache_public_page
+from .cache import cache_public_page, per_content_version
 from .citations import lesson_citations
 from .models import Lesson, Topic
 from .rendering import page_article, stored_panel, stored_rendering, with_rendering
@@ -27,7 +28,13 @@ def index(request: HttpRequest) -> HttpResponse:
     )
     # htmx asks for the whole page when it restores a page from history.
     results_only = request.htmx and not request.htmx.history_restore_request
-    response = render(request, "events/index.html#results" if results_only else "events/index.html", {"found": found})
+    context = {"found": found}
+    if not results_only and not found.filtered:
+        # With no topic chosen, the filters are the same for everyone until the content changes.
+        context["filters_html"] = per_content_version(
+            "index-filters", lambda: render_to_string("events/index.html#filters", context)
+        )
+    response = render(request, "events/index.html#results" if results_only else "events/index.html", context)
     if results_only and request.htmx.current_url_abs_path == request.get_full_path():
         # The browser shows this address already (Enter pressed while the typed words were on their
         # way, with htmx 4): the same results are no new step in the history.

@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from events import search as search_module
 from events.models import Lesson, Section, Topic
 from events.search import MAX_QUERY_LENGTH, PER_PAGE
 
@@ -144,6 +145,19 @@ def test_a_word_found_only_in_a_section_shows_that_part_of_the_section_without_m
 
     snippet = re.search(r'<p class="lesson-snippet">(.*?)</p>', html, re.S).group(1)
     assert snippet == "… At <mark>Bucharest</mark> — Delegates clashed at <mark>Bucharest</mark> in June 1960. …"
+
+
+@pytest.mark.parametrize(("q", "marked"), [("bucharest", "Bucharest"), ("delegations", "delegation")])
+def test_a_word_far_into_long_sections_is_shown_where_it_is_in_any_form(client, make_lesson, q, marked):
+    lesson = make_lesson("recall", title="The Recall", summary="Experts went home.", panels=0)
+    add_section(lesson, "Background", "Nothing of note happened that year. " * 60)
+    add_section(lesson, "At Bucharest", "The delegation clashed at Bucharest in June 1960.")
+
+    html = text_of(search(client, q))
+
+    snippet = re.search(r'<p class="lesson-snippet">(.*?)</p>', html, re.S).group(1)
+    assert f"<mark>{marked}</mark>" in snippet
+    assert "clashed at" in snippet
 
 
 def test_the_key_event_is_shown_unmarked_when_only_the_title_matches(client, make_lesson):
@@ -369,6 +383,18 @@ def test_browsing_without_words_is_paginated_too(client, many_lessons):
     assert 'href="?page=1"' in text_of(response)
 
 
+def test_lessons_of_the_same_date_and_title_are_each_listed_once_across_the_pages(client, make_lesson, monkeypatch):
+    monkeypatch.setattr(search_module, "PER_PAGE", 2)
+    for n, title in enumerate(["Treaty", "Treaty", "Treaty", "Accord", "Treaty"]):
+        make_lesson(f"lesson-{n}", title=title, event_date="1960-07-16")
+    make_lesson("later", title="Accord", event_date="1961-01-01")
+
+    pages = [found_titles(client.get("/", {"page": page})) for page in (1, 2, 3)]
+
+    assert pages == [["Accord", "Treaty"], ["Treaty", "Treaty"], ["Treaty", "Accord"]]
+    assert "6 lessons. Page 3 of 3." in " ".join(text_of(client.get("/", {"page": 3})).split())
+
+
 @pytest.mark.parametrize(
     ("page", "shown"),
     [("abc", 1), ("", 1), ("1.5", 1), ("\x00", 1), ("0", 2), ("-1", 2), ("3", 2), ("99999999999999999999", 2)],
@@ -379,6 +405,34 @@ def test_a_page_number_that_is_junk_or_out_of_range_gives_the_first_or_last_page
 
         assert response.status_code == 200
         assert f"Page {shown} of 2." in text_of(response)
+
+
+def test_a_word_in_more_lessons_than_can_be_listed_says_so_and_lists_title_and_key_event_matches_first(
+    client, make_lesson, monkeypatch
+):
+    monkeypatch.setattr(search_module, "MAX_FOUND", 3)
+    for n in range(3):
+        add_section(make_lesson(f"mention-{n}", title=f"Mention {n}"), "Later", "The treaty was signed.")
+    make_lesson("in-title", title="Treaty of Rome")
+    make_lesson("in-key-event", title="Signing", summary="A treaty was signed.")
+
+    response = search(client, "treaty")
+
+    assert "More than 3 lessons match 'treaty'. The first 3 are listed: add a word to find fewer." in text_of(response)
+    assert found_titles(response)[:2] == ["Treaty of Rome", "Signing"]
+    assert len(found_titles(response)) == 3
+    assert "Next page" not in text_of(response)
+
+
+def test_a_word_in_as_many_lessons_as_can_be_listed_gives_the_exact_count(client, make_lesson, monkeypatch):
+    monkeypatch.setattr(search_module, "MAX_FOUND", 3)
+    for n in range(3):
+        make_lesson(f"treaty-{n}", title=f"Treaty {n}")
+
+    response = search(client, "treaty")
+
+    assert "3 lessons match 'treaty'." in text_of(response)
+    assert "More than" not in text_of(response)
 
 
 # htmx
@@ -581,3 +635,50 @@ def test_the_number_of_queries_does_not_grow_with_the_lessons(
 
     assert len(found_titles(few)) == 2
     assert len(found_titles(many)) == PER_PAGE
+
+
+# Counts, page starts and topic options are kept between requests, until the content changes
+
+
+def status_of(response) -> str:
+    return " ".join(re.search(r'role="status">(.*?)</p>', text_of(response), re.S).group(1).split())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_index_follows_every_change_at_once_though_it_keeps_its_counts_and_filters(
+    client, make_lesson, topics, django_assert_num_queries
+):
+    tag(make_lesson("first", title="First"), topics["asia"])
+    assert status_of(client.get("/")) == "1 lesson."
+
+    with django_assert_num_queries(1):  # the page's lessons: the count, its pages and the topics were kept
+        response = client.get("/", {"page": "1"})
+    assert found_titles(response) == ["First"] and 'value="asia"' in text_of(response)
+
+    tag(make_lesson("second", title="Second", event_date="1970-01-01"), topics["europe"])
+    response = client.get("/")
+    assert status_of(response) == "2 lessons."
+    assert found_titles(response) == ["First", "Second"]
+    assert 'value="europe"' in text_of(response)
+
+    second = Lesson.objects.get(slug="second")
+    second.status = Lesson.Status.DRAFT
+    second.save()
+    response = client.get("/")
+    assert status_of(response) == "1 lesson."
+    assert 'value="europe"' not in text_of(response)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_scheduled_lesson_is_counted_and_listed_once_its_time_comes(client, make_lesson, monkeypatch):
+    make_lesson("now", title="Now")
+    in_an_hour = timezone.now() + datetime.timedelta(hours=1)
+    make_lesson("soon", title="Soon", event_date="1970-01-01", published_at=in_an_hour)
+    assert status_of(client.get("/")) == "1 lesson."
+
+    later = timezone.now() + datetime.timedelta(hours=2)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+
+    response = client.get("/", {"page": "1"})
+    assert status_of(response) == "2 lessons."
+    assert found_titles(response) == ["Now", "Soon"]
