@@ -14,7 +14,7 @@ from django.db.models.functions import ExtractYear
 from django.template.defaultfilters import linebreaks_filter as linebreaks
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateformat import format as format_date
+from django.utils.dates import MONTHS
 from django.utils.text import slugify
 
 from . import cache  # noqa: F401  (its signal receivers keep cached pages fresh)
@@ -52,6 +52,15 @@ class EventYear(ExtractYear):
     def as_sqlite(self, compiler, connection, **extra_context):
         sql, params = compiler.compile(self.lhs)
         return f"CAST(substr({sql}, 1, 4) AS integer)", params
+
+
+def date_as_known(date: datetime.date, precision: str) -> str:
+    """A date as precisely as it is known ("16 July 1960", "July 1960" or "1960"), as Django's date
+    formats "j F Y", "F Y" and "Y" write it, without their cost: a list of lessons shows dozens."""
+    if precision == Lesson.DatePrecision.YEAR:
+        return f"{date.year:04d}"
+    month = f"{MONTHS[date.month]} {date.year:04d}"
+    return month if precision == Lesson.DatePrecision.MONTH else f"{date.day} {month}"
 
 
 def may_preview(user) -> bool:
@@ -225,7 +234,7 @@ class Lesson(models.Model):
     @property
     def event_date_display(self) -> str:
         """The date as precisely as it is known: "16 July 1960", "July 1960" or "1960"."""
-        return format_date(self.event_date, self._date_formats[self.date_precision])
+        return date_as_known(self.event_date, self.date_precision)
 
     @property
     def event_date_iso(self) -> str:
@@ -233,7 +242,6 @@ class Lesson(models.Model):
         return self.event_date.isoformat()[: self._iso_lengths[self.date_precision]]
 
     _iso_lengths = {DatePrecision.DAY: 10, DatePrecision.MONTH: 7, DatePrecision.YEAR: 4}
-    _date_formats = {DatePrecision.DAY: "j F Y", DatePrecision.MONTH: "F Y", DatePrecision.YEAR: "Y"}
 
     # The page's parts, grouped from the prefetched sections (see for_page()).
 

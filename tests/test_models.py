@@ -5,6 +5,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 
 from events.markdown import first_sentence, render_markdown, sanitise_html
 from events.models import Lesson, Section
@@ -172,3 +173,19 @@ def test_first_sentence_is_plain_text():
     assert first_sentence(render_markdown("**Bold** start. Second sentence.")) == "Bold start."
     assert first_sentence(render_markdown("Only one sentence")) == "Only one sentence"
     assert first_sentence(render_markdown("The U.S. acted. Then")) == "The U.S. acted."
+
+
+@pytest.mark.parametrize(
+    ("date", "precision", "shown"),
+    [
+        ("1960-07-16", Lesson.DatePrecision.DAY, "16 July 1960"),
+        ("1960-07-01", Lesson.DatePrecision.MONTH, "July 1960"),
+        ("1960-01-01", Lesson.DatePrecision.YEAR, "1960"),
+        ("0476-09-04", Lesson.DatePrecision.DAY, "4 September 0476"),
+    ],
+)
+def test_a_date_is_shown_as_precisely_as_it_is_known_as_django_formats_it(date, precision, shown):
+    lesson = Lesson(event_date=datetime.date.fromisoformat(date), date_precision=precision)
+
+    assert lesson.event_date_display == shown
+    assert shown == date_format(lesson.event_date, {"day": "j F Y", "month": "F Y", "year": "Y"}[precision])
