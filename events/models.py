@@ -597,6 +597,7 @@ class LessonRendering(models.Model):
     article = models.TextField()  # from the title to the related lessons, with every panel closed
     references = models.TextField(blank=True)  # the readings as references, for "Cite this lesson"
     panels = models.JSONField(default=dict)  # each panel's anchor: its body, as htmx fetches it
+    card = models.TextField(blank=True)  # the lesson in the index's list
     # When a related lesson scheduled then is published, and so is missing from `article`.
     expires_at = models.DateTimeField(null=True, blank=True)
 

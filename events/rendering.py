@@ -4,8 +4,9 @@ Most of a lesson page — its header and topics, the key event, the sections wit
 where the lesson first uses them, the panels, the glossary, the readings, the related lessons —
 depends only on the lesson's rows and on the lessons it links to. It is rendered after every
 write and kept in a LessonRendering: the page's article with every panel closed, each panel's body
-as htmx fetches it, and the readings as references. A visit reads one row and renders only what
-depends on the visit: the draft banner, and the citations with its address and today's date.
+as htmx fetches it, and the readings as references; and the lesson's card in the index's list. A
+visit reads one row and renders only what depends on the visit: the draft banner, and the
+citations with its address and today's date.
 
 Keeping it current. A write to a lesson or to a row its page shows (sections, evidence, key terms,
 readings, questions, interpretations, related lessons, its topics) — from the admin, the importer
@@ -51,14 +52,15 @@ from .models import (
 )
 
 TEMPLATE = "events/lesson.html"
+CARD = "events/index.html#card"
 
 
 def renderer() -> str:
-    """What a rendering made now depends on besides the lesson: the template (as the template
-    loader has it: changed by an upgrade, or by editing it under the development server), and the
-    addresses its links and image start with."""
-    source = get_template(TEMPLATE).template.source
-    digest = hashlib.blake2b(f"{source}{get_script_prefix()}{settings.MEDIA_URL}".encode(), digest_size=24)
+    """What a rendering made now depends on besides the lesson: the templates (as the template
+    loader has them: changed by an upgrade, or by editing them under the development server), and
+    the addresses its links and image start with."""
+    sources = "".join(get_template(name).template.source for name in (TEMPLATE, CARD.partition("#")[0]))
+    digest = hashlib.blake2b(f"{sources}{get_script_prefix()}{settings.MEDIA_URL}".encode(), digest_size=24)
     return digest.hexdigest()
 
 
@@ -145,12 +147,13 @@ def render(lesson_id: int, *, only_if_outdated: bool = False) -> LessonRendering
             )
             for section in lesson.all_panels
         },
+        card=render_to_string(CARD, {"lesson": lesson}),
         expires_at=RelatedLesson.objects.filter(
             lesson=lesson_id, related__status=Lesson.Status.PUBLISHED, related__published_at__gt=timezone.now()
         ).aggregate(first=Min("related__published_at"))["first"],
     )
     if only_if_outdated:
-        fields = {name: getattr(rendering, name) for name in ("renderer", "article", "references", "panels")}
+        fields = {name: getattr(rendering, name) for name in ("renderer", "article", "references", "panels", "card")}
         outdated = LessonRendering.objects.filter(pk=lesson_id).exclude(renderer=rendering.renderer)
         if not outdated.update(**fields, expires_at=rendering.expires_at):
             LessonRendering.objects.bulk_create([rendering], ignore_conflicts=True)

@@ -55,6 +55,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from .cache import per_content_version
 from .models import Lesson, Topic
+from .rendering import renderer
 
 PER_PAGE = 20
 # A search that matches more lessons than this shows this many, best first, and says there are
@@ -197,13 +198,20 @@ class _ByDate:
             return []  # the first page when there is none
         lessons_sql, params = _conditions(self.lessons)
         # Written out: Django takes longer to build this query than the database takes to run it.
+        # Each lesson comes with its card as rendered when it was saved (events/rendering.py).
         sql = f"""
-            SELECT id, title, slug, event_date, date_precision, summary FROM events_lesson
-            WHERE {lessons_sql} AND event_date >= %s AND (event_date, title, id) >= (%s, %s, %s)
-            ORDER BY event_date, title, id LIMIT %s"""
+            SELECT events_lesson.id, title, slug, event_date, date_precision, summary,
+                stored.renderer AS stored_by, stored.card AS stored_card
+            FROM events_lesson LEFT JOIN events_lessonrendering stored ON stored.lesson_id = events_lesson.id
+            WHERE {lessons_sql} AND event_date >= %s AND (event_date, title, events_lesson.id) >= (%s, %s, %s)
+            ORDER BY event_date, title, events_lesson.id LIMIT %s"""
         event_date, title, pk = self.starts[page.start // PER_PAGE]
-        lessons = Lesson.objects.raw(sql, [*params, event_date, event_date, title, pk, page.stop - page.start])
-        return _with_urls([_unmarked(lesson) for lesson in lessons])
+        lessons = list(Lesson.objects.raw(sql, [*params, event_date, event_date, title, pk, page.stop - page.start]))
+        current = renderer()
+        for lesson in lessons:
+            # A card rendered by other templates (after an upgrade) is rendered again on the page.
+            lesson.card = mark_safe(lesson.stored_card) if lesson.stored_by == current else ""  # noqa: S308
+        return lessons
 
 
 def _with_urls(lessons: list[Lesson]) -> list[Lesson]:
@@ -394,11 +402,6 @@ def _marked(lesson: Lesson) -> Lesson:
         lesson.snippet_html = _mark(lesson.summary_marked)
     else:
         lesson.snippet_html = _mark(f"… {_plain(lesson.sections_marked)} …")
-    return lesson
-
-
-def _unmarked(lesson: Lesson) -> Lesson:
-    lesson.title_html, lesson.snippet_html = escape(lesson.title), escape(lesson.summary)
     return lesson
 
 

@@ -257,3 +257,23 @@ def test_a_deleted_topic_leaves_its_lessons_pages(lesson, client, django_capture
     topic.delete()
 
     assert "Asia" not in text_of(client.get(LESSON_URL))
+
+
+# The lesson's card in the index
+
+
+def test_the_index_shows_each_lessons_card_as_rendered_when_it_was_saved(lesson, client):
+    card = stored(lesson).card
+    assert 'href="/lessons/a-lesson/"' in card and "Something happened." in card
+    LessonRendering.objects.filter(pk=lesson.pk).update(card=card.replace("Something happened.", "As stored."))
+
+    assert "As stored." in text_of(client.get("/"))
+
+
+def test_a_card_made_by_other_templates_is_rendered_again_on_the_index(lesson, client):
+    LessonRendering.objects.filter(pk=lesson.pk).update(renderer="older", card="<li>Old markup</li>")
+
+    page = text_of(client.get("/"))
+
+    assert "Old markup" not in page
+    assert '<a href="/lessons/a-lesson/">A Lesson</a>' in page and "Something happened." in page

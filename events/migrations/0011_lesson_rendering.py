@@ -27,6 +27,7 @@ class Migration(migrations.Migration):
                 ("article", models.TextField()),
                 ("references", models.TextField(blank=True)),
                 ("panels", models.JSONField(default=dict)),
+                ("card", models.TextField(blank=True)),
                 ("expires_at", models.DateTimeField(blank=True, null=True)),
             ],
         ),
