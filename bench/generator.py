@@ -65,6 +65,7 @@ from events.models import (  # noqa: E402
     Topic,
     free_anchor,
 )
+from events.rendering import render_many  # noqa: E402
 
 COMMON_WORD = "council"  # in every generated lesson
 RARE_WORD = "obsidian"  # in one generated lesson in a thousand
@@ -500,7 +501,10 @@ def fill_database(total: int) -> int:
     topics = _Topics()
     for start in range(0, len(numbers), BATCH):
         with transaction.atomic(), _indexing_each_lesson_once():
-            _insert([generated_lesson(n).parsed for n in numbers[start : start + BATCH]], topics, published_at)
+            lessons = _insert(
+                [generated_lesson(n).parsed for n in numbers[start : start + BATCH]], topics, published_at
+            )
+            render_many([lesson.pk for lesson in lessons])  # as each lesson's save would have
     bump_content_version()  # rows made in bulk send no signals
     return len(numbers)
 

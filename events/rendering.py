@@ -134,7 +134,40 @@ def render(lesson_id: int, *, only_if_outdated: bool = False) -> LessonRendering
     lesson = Lesson.objects.for_page().filter(pk=lesson_id).first()
     if lesson is None:
         return None
-    rendering = LessonRendering(
+    rendering = _rendering_of(lesson, expires_at=_first_publish_times_to_come([lesson_id]).get(lesson_id))
+    if only_if_outdated:
+        fields = {name: getattr(rendering, name) for name in STORED}
+        outdated = LessonRendering.objects.filter(pk=lesson_id).exclude(renderer=rendering.renderer)
+        if not outdated.update(**fields):
+            LessonRendering.objects.bulk_create([rendering], ignore_conflicts=True)
+    else:
+        rendering.save()
+    return rendering
+
+
+def render_many(lesson_ids: list[int], *, batch: int = 200) -> None:
+    """Render these lessons and store them, a batch at a time: for lessons written in bulk, without
+    signals (bench/generator.py)."""
+    for start in range(0, len(lesson_ids), batch):
+        ids = lesson_ids[start : start + batch]
+        expiries = _first_publish_times_to_come(ids)
+        LessonRendering.objects.bulk_create(
+            [
+                _rendering_of(lesson, expires_at=expiries.get(lesson.pk))
+                for lesson in Lesson.objects.for_page().filter(pk__in=ids)
+            ],
+            update_conflicts=True,
+            unique_fields=["lesson"],
+            update_fields=STORED,
+        )
+
+
+STORED = ["renderer", "article", "references", "panels", "card", "expires_at"]
+
+
+def _rendering_of(lesson: Lesson, *, expires_at) -> LessonRendering:
+    """The rendering of a lesson from Lesson.objects.for_page(), not saved."""
+    return LessonRendering(
         lesson=lesson,
         renderer=renderer(),
         article=render_to_string(f"{TEMPLATE}#article", {"lesson": lesson, "open_panels": set()}),
@@ -148,18 +181,17 @@ def render(lesson_id: int, *, only_if_outdated: bool = False) -> LessonRendering
             for section in lesson.all_panels
         },
         card=render_to_string(CARD, {"lesson": lesson}),
-        expires_at=RelatedLesson.objects.filter(
-            lesson=lesson_id, related__status=Lesson.Status.PUBLISHED, related__published_at__gt=timezone.now()
-        ).aggregate(first=Min("related__published_at"))["first"],
+        expires_at=expires_at,
     )
-    if only_if_outdated:
-        fields = {name: getattr(rendering, name) for name in ("renderer", "article", "references", "panels", "card")}
-        outdated = LessonRendering.objects.filter(pk=lesson_id).exclude(renderer=rendering.renderer)
-        if not outdated.update(**fields, expires_at=rendering.expires_at):
-            LessonRendering.objects.bulk_create([rendering], ignore_conflicts=True)
-    else:
-        rendering.save()
-    return rendering
+
+
+def _first_publish_times_to_come(lesson_ids: list[int]) -> dict:
+    """For each of these lessons that links to lessons scheduled to be published, the first of their
+    publish times: until then its rendering lists none of them."""
+    scheduled = RelatedLesson.objects.filter(
+        lesson__in=lesson_ids, related__status=Lesson.Status.PUBLISHED, related__published_at__gt=timezone.now()
+    )
+    return dict(scheduled.values("lesson").annotate(first=Min("related__published_at")).values_list("lesson", "first"))
 
 
 # Keeping renderings current.

@@ -12,7 +12,7 @@ from bench.generator import (
     write_documents,
 )
 from events.importer import import_lesson, parse_lesson_document
-from events.models import Evidence, Lesson, Section
+from events.models import Evidence, Lesson, LessonRendering, Section
 from events.search import find_lessons
 
 from .conftest import SEED_DOCUMENT, import_document, text_of
@@ -82,6 +82,16 @@ def test_fill_makes_published_lessons_whose_pages_show(client):
     page = text_of(response)
     assert lesson.sections.filter(kind=Section.Kind.FUN_FACT).get().heading in page
     assert "Benchmark reading 2 for lesson" in page
+
+
+def test_filled_lessons_are_rendered_as_saved_lessons_are(client, django_assert_num_queries):
+    fill_database(3)
+    lesson = Lesson.objects.published().first()
+
+    assert LessonRendering.objects.count() == 3
+    with django_assert_num_queries(2):  # the lesson and its rendering: nothing left to render
+        page = text_of(client.get(lesson.get_absolute_url()))
+    assert lesson.sections.filter(kind=Section.Kind.FUN_FACT).get().heading in page
 
 
 def test_filling_again_adds_only_the_missing_lessons():

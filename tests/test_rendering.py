@@ -2,8 +2,10 @@
 shown out of date."""
 
 import datetime
+import io
 
 import pytest
+from django.core.management import call_command
 from django.db import transaction
 from django.db.models.signals import post_save
 from django.utils import timezone
@@ -277,3 +279,15 @@ def test_a_card_made_by_other_templates_is_rendered_again_on_the_index(lesson, c
 
     assert "Old markup" not in page
     assert '<a href="/lessons/a-lesson/">A Lesson</a>' in page and "Something happened." in page
+
+
+def test_the_render_lessons_command_renders_every_lesson(make_lesson):
+    make_lesson("a-lesson")
+    make_lesson("another-lesson")
+    LessonRendering.objects.all().delete()
+    out = io.StringIO()
+
+    call_command("render_lessons", stdout=out)
+
+    assert "Rendered 2 lessons." in out.getvalue()
+    assert "Something happened." in stored(Lesson.objects.get(slug="another-lesson")).article
