@@ -337,18 +337,18 @@ class _Matches:
         self.offered: list[int] = []  # when there are more: the ids of the lessons offered, in order
 
     def count(self) -> int:
-        # Found no further than one more than can be offered.
-        found = self._found(self.dialect.query(self.words), self.matches, MAX_FOUND + 1)
+        # Found no further than one more than can be offered, and in the title and key event first:
+        # when they alone hold more, the rest of the lessons' text need not be searched.
+        (title_query, title_document), (heading_query, heading_document) = self.dialect.first(self.words)
+        in_heading = self._found(heading_query, self._matches(heading_document), MAX_FOUND + 1)
+        found = in_heading
+        if len(in_heading) <= MAX_FOUND:
+            found = self._found(self.dialect.query(self.words), self.matches, MAX_FOUND + 1)
         self.more = len(found) > MAX_FOUND
         if not self.more:
             return len(found)
-        offered = {}  # the ids in order, once each
-        for query, document in self.dialect.first(self.words):
-            if len(offered) < MAX_FOUND:
-                offered.update(
-                    (row[-1], None) for row in sorted(self._found(query, self._matches(document), MAX_FOUND))
-                )
-        offered.update((row[-1], None) for row in sorted(found))
+        in_title = self._found(title_query, self._matches(title_document), MAX_FOUND)
+        offered = dict.fromkeys(row[-1] for group in (in_title, in_heading, found) for row in sorted(group))
         self.offered = list(offered)[:MAX_FOUND]
         return len(self.offered)
 
@@ -373,10 +373,11 @@ class _Matches:
         return self.dialect.matches.format(lessons=self.lessons_sql, document=document)
 
     def _found(self, query: str, matches: str, limit: int) -> list[tuple]:
-        """(event date, title, id) of the first `limit` lessons found."""
+        """(event date, title, id) of the first `limit` lessons found, the date as ISO text (which sorts
+        as dates do, and costs nothing to convert)."""
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT events_lesson.event_date, events_lesson.title, events_lesson.id {matches} LIMIT %s",
+                f"SELECT events_lesson.event_date || '', events_lesson.title, events_lesson.id {matches} LIMIT %s",
                 [query, *self.lessons_params, limit],
             )
             return cursor.fetchall()
