@@ -397,7 +397,9 @@ class _Matches:
 
 def _marked(lesson: Lesson) -> Lesson:
     """Give a found lesson its title and snippet as HTML: the key event if the words are in it,
-    else the part of its sections where they are, else the key event unmarked."""
+    else the part of its sections where they are, else the key event unmarked. Its card is made on
+    the page, not the stored one (templates/events/index.html)."""
+    lesson.card = None  # and said so: the template looks for it, and a missing attribute costs more
     lesson.title_html = _mark(lesson.title_marked)
     if _START in lesson.summary_marked or _START not in lesson.sections_marked:
         lesson.snippet_html = _mark(lesson.summary_marked)
