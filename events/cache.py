@@ -201,6 +201,40 @@ def _content_state() -> tuple[str, list]:
     return state
 
 
+DERIVED_KEPT_IN_PROCESS = 16
+_derived: dict[str, object] = {}
+
+
+def derived_from_content[T](name: str, make: Callable[[], T]) -> T:
+    """What `make()` returns, made once per content version: for data that a page derives from every
+    published lesson (counts, page boundaries) and would otherwise read on each request. `name` says
+    what it is and everything it depends on besides the content (a page size, say); a new form of the
+    value needs a new name, since a value kept by an older version of the site is read back as it was.
+
+    It is kept in the shared cache beside the pages, so any write to an events model and any publish
+    time that passes makes it again, and each process also keeps the last few it used. Treat the value
+    as read-only: requests share it. Inside a transaction `make()` is called every time and its value
+    is not kept, since it may count rows that are never committed."""
+    if connection.in_atomic_block:
+        return make()
+    version, publish_times = _content_state()
+    now = timezone.now()
+    published_since = sum(1 for moment in publish_times if moment <= now)
+    key = f"events:derived:{name}:{version}:{published_since}"
+    value = _derived.get(key)
+    if value is None:
+        value = cache.get(key)
+        if value is None:
+            # Made after the version was read: a write that it may have missed replaces that version
+            # when it commits, so the value is never read under a version it does not match.
+            value = make()
+            cache.set(key, value, PAGE_TIMEOUT)
+        if len(_derived) >= DERIVED_KEPT_IN_PROCESS:
+            _derived.clear()
+        _derived[key] = value
+    return value
+
+
 def _cacheable(request: HttpRequest, response: HttpResponse) -> bool:
     # A page that set a cookie or made a CSRF token belongs to one visitor.
     return (
