@@ -5,7 +5,8 @@ the publish times still to come. Any write to an events model (a save, raw saves
 restore included, a delete, a change of a lesson's topics, a migration or flush) replaces the
 version, so every page cached before it is never read again, on every app server that shares the
 cache. A scheduled lesson's time arriving needs no write: the key also counts the publish times
-that have passed, so it changes by itself when one does.
+that have passed, so it changes by itself when one does. Data that a page derives from every published
+lesson (the timeline's page boundaries) is keyed the same way, by derived_from_content().
 
 Pages are cached for the public only: a signed-in user (staff previewing drafts) is neither served
 a cached page nor has theirs kept. A page rendered inside a transaction may show rows that are not
