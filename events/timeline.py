@@ -6,6 +6,7 @@ lessons of its own page, from the date that page starts on.
 """
 
 import datetime
+from collections.abc import Iterator
 from dataclasses import dataclass
 from html import escape  # Django's escape() without its check for lazy strings, which costs more
 from itertools import groupby
@@ -91,9 +92,9 @@ def timeline_page(page: str, *, per_page: int) -> TimelinePage:
                 "start": str(decade),
                 # .get(): a lesson published since the outline was made has no page in it yet.
                 "continued": outline.decade_pages.get(decade, number) < number,
-                "events": _events_html(rows),
+                "events": events,
             }
-            for decade, rows in groupby(_page_rows(start, earlier, per_page), key=lambda row: row[2].year // 10 * 10)
+            for decade, events in _events_by_decade(_page_rows(start, earlier, per_page))
         ],
         decade_links=[
             (str(decade), f"{'' if first == number else f'?page={first}'}#decade-{decade}")
@@ -128,37 +129,39 @@ def _page_rows(start: datetime.date, earlier: int, count: int) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _events_html(rows) -> SafeString:
-    """One decade's <li class="timeline-event"> entries for templates/events/timeline.html: each lesson's
-    title linking to its page, its date as precisely as it is known, and its summary's first sentence.
-    Written here rather than in the template: fifty entries' template variables, with a reverse() and a
-    date format each, cost more than the rest of the page together."""
+def _events_by_decade(rows: list[tuple]) -> Iterator[tuple[int, SafeString]]:
+    """Each decade of these rows (from _page_rows) and its <li class="timeline-event"> entries for
+    templates/events/timeline.html: each lesson's title linking to its page, its date as precisely as it
+    is known, and its summary's first sentence. Written here rather than in the template: fifty entries'
+    template variables, with a reverse() and a date format each, cost more than the rest of the page."""
     url_before, _, url_after = reverse("events:lesson", args=["slug"]).rpartition("slug")
     months: dict[int, str] = {}
-    entries = []
-    for slug, title, date, precision, summary in rows:
-        if date.month not in months:
-            months[date.month] = escape(str(MONTHS[date.month]))
-        url = f"{url_before}{escape(slug)}{url_after}"
-        iso = date.isoformat()[: ISO_LENGTHS[precision]]
-        teaser = first_sentence_of_text(summary)
-        teaser = f'<p class="timeline-teaser">{escape(teaser)}</p>' if teaser else ""
-        entries.append(
-            f'\n<li class="timeline-event"><h3><a href="{url}">{escape(title)}</a></h3>'
-            f'<p class="event-date"><time datetime="{iso}">{date_text(date, precision, months[date.month])}</time></p>'
-            f"{teaser}</li>"
-        )
-    return SafeString("".join(entries))
+    for decade, group in groupby(rows, key=lambda row: row[2].year // 10 * 10):
+        entries = []
+        for slug, title, date, precision, summary in group:
+            if date.month not in months:
+                months[date.month] = escape(str(MONTHS[date.month]))
+            url = f"{url_before}{escape(slug)}{url_after}"
+            iso = date.isoformat()[: ISO_LENGTHS[precision]]
+            teaser = first_sentence_of_text(summary)
+            teaser = f'<p class="timeline-teaser">{escape(teaser)}</p>' if teaser else ""
+            entries.append(
+                f'\n<li class="timeline-event"><h3><a href="{url}">{escape(title)}</a></h3><p class="event-date">'
+                f'<time datetime="{iso}">{date_text(date, precision, months[date.month])}</time></p>{teaser}</li>'
+            )
+        yield decade, SafeString("".join(entries))
 
 
-ISO_LENGTHS = {Lesson.DatePrecision.DAY: 10, Lesson.DatePrecision.MONTH: 7, Lesson.DatePrecision.YEAR: 4}
+# The precisions as plain strings, as the rows hold them: quicker to compare than the enum's members.
+DAY, MONTH, YEAR = Lesson.DatePrecision.DAY.value, Lesson.DatePrecision.MONTH.value, Lesson.DatePrecision.YEAR.value
+ISO_LENGTHS = {DAY: 10, MONTH: 7, YEAR: 4}
 
 
 def date_text(date: datetime.date, precision: str, month: str) -> str:
     """Lesson.event_date_display ("16 July 1960", "July 1960" or "1960") without Django's date formatter,
     which costs more than the rest of an entry; `month` is the month's name."""
-    if precision == Lesson.DatePrecision.YEAR:
+    if precision == YEAR:
         return f"{date.year:04d}"
-    if precision == Lesson.DatePrecision.MONTH:
+    if precision == MONTH:
         return f"{month} {date.year:04d}"
     return f"{date.day} {month} {date.year:04d}"
