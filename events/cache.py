@@ -5,7 +5,8 @@ the publish times still to come. Any write to an events model (a save, raw saves
 restore included, a delete, a change of a lesson's topics, a migration or flush) replaces the
 version, so every page cached before it is never read again, on every app server that shares the
 cache. A scheduled lesson's time arriving needs no write: the key also counts the publish times
-that have passed, so it changes by itself when one does.
+that have passed, so it changes by itself when one does. Data that a page derives from every published
+lesson (the timeline's page boundaries) is keyed the same way, by derived_from_content().
 
 Pages are cached for the public only: a signed-in user (staff previewing drafts) is neither served
 a cached page nor has theirs kept. A page rendered inside a transaction may show rows that are not
@@ -246,6 +247,40 @@ def _content_state() -> tuple[str, list]:
         if not cache.add(STATE_KEY, state, None):
             state = cache.get(STATE_KEY) or state
     return state
+
+
+DERIVED_KEPT_IN_PROCESS = 16
+_derived: dict[str, object] = {}
+
+
+def derived_from_content[T](name: str, make: Callable[[], T]) -> T:
+    """What `make()` returns, made once per content version: for data that a page derives from every
+    published lesson (counts, page boundaries) and would otherwise read on each request. `name` says
+    what it is and everything it depends on besides the content (a page size, say); a new form of the
+    value needs a new name, since a value kept by an older version of the site is read back as it was.
+
+    It is kept in the shared cache beside the pages, so any write to an events model and any publish
+    time that passes makes it again, and each process also keeps the last few it used. Treat the value
+    as read-only: requests share it. Inside a transaction `make()` is called every time and its value
+    is not kept, since it may count rows that are never committed."""
+    if connection.in_atomic_block:
+        return make()
+    version, publish_times = _content_state()
+    now = timezone.now()
+    published_since = sum(1 for moment in publish_times if moment <= now)
+    key = f"events:derived:{name}:{version}:{published_since}"
+    value = _derived.get(key)
+    if value is None:
+        value = cache.get(key)
+        if value is None:
+            # Made after the version was read: a write that it may have missed replaces that version
+            # when it commits, so the value is never read under a version it does not match.
+            value = make()
+            cache.set(key, value, PAGE_TIMEOUT)
+        if len(_derived) >= DERIVED_KEPT_IN_PROCESS:
+            _derived.clear()
+        _derived[key] = value
+    return value
 
 
 def _cacheable(request: HttpRequest, response: HttpResponse) -> bool:

@@ -23,7 +23,9 @@ ALLOWED_URL_SCHEMES = {"http", "https"}
 _link_finder = MarkdownIt("commonmark", {"html": False})
 _link_finder.validateLink = lambda url: True
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[\"“(]?[A-Z0-9])")
+# A sentence's last character: a full stop, question or exclamation mark before white space and a capital
+# or a digit, perhaps with quotation marks or a bracket between (the closing one is left out of a teaser).
+_SENTENCE_END = re.compile(r"[.!?](?=[\"”’)]?\s+[\"“(]?[A-Z0-9])")
 
 
 def render_markdown(text: str) -> str:
@@ -49,7 +51,13 @@ def plain_text(html: str) -> str:
 
 def first_sentence(html: str) -> str:
     """The first sentence of rendered HTML, as plain text, for a collapsed panel."""
-    return _SENTENCE_END.split(plain_text(html), maxsplit=1)[0]
+    return first_sentence_of_text(plain_text(html))
+
+
+def first_sentence_of_text(text: str) -> str:
+    """The first sentence of plain text (not HTML), with white space folded: a teaser for a list."""
+    end = _SENTENCE_END.search(text)
+    return " ".join((text[: end.end()] if end else text).split())
 
 
 def disallowed_links(text: str) -> list[str]:

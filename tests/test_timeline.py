@@ -1,5 +1,6 @@
 import datetime
 import re
+import uuid
 
 import pytest
 from django.utils import timezone
@@ -238,6 +239,108 @@ def test_a_page_that_does_not_exist_is_not_found(client, add, settings, page):
 def test_an_empty_timeline_has_a_first_page_only(client, db):
     assert client.get(URL, {"page": 1}).status_code == 200
     assert client.get(URL, {"page": 2}).status_code == 404
+
+
+def test_lessons_on_one_date_across_pages_are_each_shown_once_in_title_order(client, add, settings):
+    settings.TIMELINE_PAGE_SIZE = 2
+    add("early", "1950-01-01", title="Before them all")
+    for slug, title in [("e", "Echo"), ("b", "Bravo"), ("d", "Delta"), ("a", "Alpha"), ("c", "Charlie")]:
+        add(slug, "1960-07-16", title=title)
+    add("twin", "1960-07-16", title="Charlie")  # the same title: each still on one page
+
+    pages = [text_of(client.get(URL, {"page": page})) for page in (1, 2, 3, 4)]
+
+    shown = [heading[3:] for html in pages for heading in headings(html) if heading.startswith("h3")]
+    assert shown == ["Before them all", "Alpha", "Bravo", "Charlie", "Charlie", "Delta", "Echo"]
+    assert "Page 2 of 4: 1960" in pages[1]
+    assert client.get(URL, {"page": 5}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("event_date", "precision"),
+    [("1960-07-16", "day"), ("1957-10-01", "month"), ("1914-01-01", "year"), ("0476-09-04", "day")],
+)
+def test_each_date_reads_as_on_the_lesson_page(client, add, event_date, precision):
+    add("event", event_date, precision)
+    lesson = Lesson.objects.get(slug="event")
+
+    html = text_of(client.get(URL))
+
+    assert f'<time datetime="{lesson.event_date_iso}">{lesson.event_date_display}</time>' in html
+
+
+def test_the_teaser_is_the_summarys_first_sentence_on_one_line(client, add):
+    add("recall", "1960-07-16", summary="Were the experts\n  recalled? Yes. “All of them,” said one.")
+    add("quote", "1961-07-16", summary='Zhou said "No." Then he left.')
+    add("one", "1962-07-16", summary="Only one sentence, no full stop")
+
+    html = text_of(client.get(URL))
+
+    assert '<p class="timeline-teaser">Were the experts recalled?</p>' in html
+    assert '<p class="timeline-teaser">Zhou said &quot;No.</p>' in html
+    assert '<p class="timeline-teaser">Only one sentence, no full stop</p>' in html
+
+
+# Where each page starts is worked out once for each version of the content: these tests commit, as the
+# site does, since inside a transaction it is worked out afresh on every request.
+
+
+@pytest.fixture
+def shared_cache(settings):
+    """An empty cache of this test's own, as the site's processes share one."""
+    location = f"timeline-test-{uuid.uuid4().hex}"
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": location}}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_page_not_seen_before_reads_only_its_own_lessons(client, shared_cache, settings, django_assert_num_queries):
+    settings.TIMELINE_PAGE_SIZE = 2
+    add_many(5)
+    client.get(URL)
+
+    with django_assert_num_queries(1):
+        html = text_of(client.get(URL, {"page": 3}))
+
+    assert "Page 3 of 3: 1904" in html
+    assert html.count('<li class="timeline-event">') == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_publishing_moving_and_unpublishing_a_lesson_change_the_pages_at_once(client, shared_cache, settings, add):
+    settings.TIMELINE_PAGE_SIZE = 2
+    add_many(4)  # 1900 to 1903
+    assert "Page 2 of 2: 1902–1903" in text_of(client.get(URL, {"page": 2}))
+
+    earliest = add("earliest", "1850-01-01", title="The Earliest Event")
+    assert "Page 2 of 3: 1901–1902" in text_of(client.get(URL, {"page": 2}))
+    assert "The Earliest Event" in text_of(client.get(URL, {"page": 1}))
+
+    earliest.event_date = datetime.date(1990, 1, 1)
+    earliest.save()
+    first, last = (text_of(client.get(URL, {"page": page})) for page in (1, 3))
+    assert "The Earliest Event" not in first and "Page 1 of 3: 1900–1901" in first
+    assert "The Earliest Event" in last and "Page 3 of 3: 1990" in last
+    assert '<a href="?page=3#decade-1990">1990s</a>' in first
+
+    earliest.status = Lesson.Status.DRAFT
+    earliest.save()
+    assert client.get(URL, {"page": 3}).status_code == 404
+    assert "Page 2 of 2: 1902–1903" in text_of(client.get(URL, {"page": 2}))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_scheduled_lesson_gets_its_page_when_its_time_comes(client, shared_cache, settings, add, monkeypatch):
+    settings.TIMELINE_PAGE_SIZE = 1
+    add("now", "1960-07-16", title="Published Event")
+    publish_at = timezone.now() + datetime.timedelta(minutes=1)
+    add("soon", "1970-01-01", title="Scheduled Event", published_at=publish_at)
+    assert "Scheduled Event" not in text_of(client.get(URL))
+    assert client.get(URL, {"page": 2}).status_code == 404
+
+    monkeypatch.setattr("django.utils.timezone.now", lambda: publish_at + datetime.timedelta(seconds=1))
+
+    assert "Page 1 of 2: 1960" in text_of(client.get(URL))
+    assert "Scheduled Event" in text_of(client.get(URL, {"page": 2}))
 
 
 # The query behind the pages
