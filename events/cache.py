@@ -192,9 +192,6 @@ class CachedPage:
 
 
 def _page_key(request: HttpRequest) -> str:
-    version, publish_times = _content_state()
-    now = timezone.now()
-    published_since = sum(1 for moment in publish_times if moment <= now)
     # What htmx asked for: a fragment, a whole page to restore from its history, and whether the
     # browser shows this address already (see views.index).
     htmx = HtmxDetails(request)
@@ -204,35 +201,15 @@ def _page_key(request: HttpRequest) -> str:
         if htmx.current_url_abs_path == request.get_full_path():
             asked += "-here"
     address = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
-    return f"events:page:{version}:{published_since}:{asked}:{address}"
+    return f"events:page:{_content_key()}:{asked}:{address}"
 
 
-def content_version() -> str:
-    """The content version, with the publish times that have passed: it changes whenever what the
-    public may see changes, so data derived from the content may be kept under it."""
+def _content_key() -> str:
+    """The content version and how many publish times have passed: it changes whenever what the
+    public may see does."""
     version, publish_times = _content_state()
     now = timezone.now()
     return f"{version}:{sum(1 for moment in publish_times if moment <= now)}"
-
-
-# Data derived from the content, kept in each server process with the content version it was made
-# for: {name: (version, data)}. One entry a name, so it never grows.
-_derived: dict[str, tuple[str, object]] = {}
-
-
-def per_content_version[T](name: str, make: Callable[[], T]) -> T:
-    """make()'s result, made once per content version in each process (counts, filter options, page
-    boundaries: what a change to any lesson may change). Inside a transaction it is made afresh and
-    not kept, since it may hold rows that are never committed."""
-    if connection.in_atomic_block:
-        return make()
-    version = content_version()
-    kept = _derived.get(name)
-    if kept is not None and kept[0] == version:
-        return kept[1]
-    data = make()
-    _derived[name] = (version, data)
-    return data
 
 
 def _content_state() -> tuple[str, list]:
@@ -265,10 +242,7 @@ def derived_from_content[T](name: str, make: Callable[[], T]) -> T:
     is not kept, since it may count rows that are never committed."""
     if connection.in_atomic_block:
         return make()
-    version, publish_times = _content_state()
-    now = timezone.now()
-    published_since = sum(1 for moment in publish_times if moment <= now)
-    key = f"events:derived:{name}:{version}:{published_since}"
+    key = f"events:derived:{name}:{_content_key()}"
     value = _derived.get(key)
     if value is None:
         value = cache.get(key)

@@ -38,7 +38,7 @@ HTML-escaped and only those characters become <mark> tags. Only the page's lesso
 and a section's snippet is looked for only when the key event holds none of the words.
 
 The index without words, and the topics to filter by, are read with what is kept per content
-version (events.cache.per_content_version): the count of published lessons, where each page
+version (events.cache.derived_from_content): the count of published lessons, where each page
 starts (so that a page is read from its first lesson, not after skipping every lesson before it)
 and the topics that published lessons have.
 """
@@ -53,7 +53,7 @@ from django.db.models import QuerySet
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from .cache import per_content_version
+from .cache import derived_from_content
 from .models import Lesson, Topic
 from .rendering import renderer
 
@@ -119,7 +119,7 @@ def find_lessons(text: str = "", *, topics: Iterable[str] = (), page: int | str 
     elif filtered:
         found = _ByDate(lessons)
     else:
-        found = _ByDate(lessons, pages=per_content_version("index-pages", _published_by_date_pages))
+        found = _ByDate(lessons, pages=derived_from_content("index-pages", _published_by_date_pages))
     return Found(
         text=text,
         searching=bool(words),
@@ -132,7 +132,7 @@ def find_lessons(text: str = "", *, topics: Iterable[str] = (), page: int | str 
 
 def _topic_filters(*, chosen: set[str]) -> list[TopicFilter]:
     """Every kind of topic with the topics that published lessons have; none for a kind without any."""
-    topics = per_content_version("topics", _published_topics)
+    topics = derived_from_content("topics", _published_topics)
     filters = []
     for kind in Topic.Kind:
         options = [TopicOption(topic, topic.slug in chosen) for topic in topics if topic.kind == kind]

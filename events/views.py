@@ -8,7 +8,7 @@ from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
 
-from .cache import cache_public_page, per_content_version
+from .cache import cache_public_page, derived_from_content
 from .citations import lesson_citations
 from .models import Lesson, Topic
 from .rendering import page_article, stored_panel, stored_rendering, with_rendering
@@ -31,7 +31,7 @@ def index(request: HttpRequest) -> HttpResponse:
     context = {"found": found}
     if not results_only and not found.filtered:
         # With no topic chosen, the filters are the same for everyone until the content changes.
-        context["filters_html"] = per_content_version(
+        context["filters_html"] = derived_from_content(
             "index-filters", lambda: render_to_string("events/index.html#filters", context)
         )
     response = render(request, "events/index.html#results" if results_only else "events/index.html", context)
