@@ -20,7 +20,7 @@ from django.utils.text import slugify
 from . import cache  # noqa: F401  (its signal receivers keep cached pages fresh)
 from .glossary import mark_first_uses, term_anchor
 from .identifiers import doi_problem, isbn_problem, normalise_doi, normalise_isbn
-from .markdown import disallowed_links, first_sentence, plain_text, render_markdown
+from .markdown import disallowed_links, first_sentence, first_sentence_of_text, plain_text, render_markdown
 from .readability import ReadingLevel, reading_level
 
 MARKDOWN_HEADING = re.compile(r"^ {0,3}#{1,6}(?:\s|$)", re.MULTILINE)
@@ -230,6 +230,11 @@ class Lesson(models.Model):
         if self.date_precision == self.DatePrecision.MONTH:
             return self.event_date.replace(day=1)
         return self.event_date
+
+    @property
+    def teaser(self) -> str:
+        """The key event's first sentence, for lists of lessons."""
+        return first_sentence_of_text(self.summary)
 
     @property
     def event_date_display(self) -> str:
@@ -598,6 +603,7 @@ class LessonRendering(models.Model):
     references = models.TextField(blank=True)  # the readings as references, for "Cite this lesson"
     panels = models.JSONField(default=dict)  # each panel's anchor: its body, as htmx fetches it
     card = models.TextField(blank=True)  # the lesson in the index's list
+    timeline_entry = models.TextField(blank=True)  # and on the timeline
     # When a related lesson scheduled then is published, and so is missing from `article`.
     expires_at = models.DateTimeField(null=True, blank=True)
 

@@ -4,7 +4,7 @@ Most of a lesson page — its header and topics, the key event, the sections wit
 where the lesson first uses them, the panels, the glossary, the readings, the related lessons —
 depends only on the lesson's rows and on the lessons it links to. It is rendered after every
 write and kept in a LessonRendering: the page's article with every panel closed, each panel's body
-as htmx fetches it, and the readings as references; and the lesson's card in the index's list. A
+as htmx fetches it, and the readings as references; and its entries in the index and the timeline. A
 visit reads one row and renders only what depends on the visit: the draft banner, and the
 citations with its address and today's date.
 
@@ -53,13 +53,15 @@ from .models import (
 
 TEMPLATE = "events/lesson.html"
 CARD = "events/index.html#card"
+TIMELINE_ENTRY = "events/timeline.html#entry"
 
 
 def renderer() -> str:
     """What a rendering made now depends on besides the lesson: the templates (as the template
     loader has them: changed by an upgrade, or by editing them under the development server), and
     the addresses its links and image start with."""
-    sources = "".join(get_template(name).template.source for name in (TEMPLATE, CARD.partition("#")[0]))
+    names = (TEMPLATE, CARD.partition("#")[0], TIMELINE_ENTRY.partition("#")[0])
+    sources = "".join(get_template(name).template.source for name in names)
     digest = hashlib.blake2b(f"{sources}{get_script_prefix()}{settings.MEDIA_URL}".encode(), digest_size=24)
     return digest.hexdigest()
 
@@ -162,7 +164,7 @@ def render_many(lesson_ids: list[int], *, batch: int = 200) -> None:
         )
 
 
-STORED = ["renderer", "article", "references", "panels", "card", "expires_at"]
+STORED = ["renderer", "article", "references", "panels", "card", "timeline_entry", "expires_at"]
 
 
 def _rendering_of(lesson: Lesson, *, expires_at) -> LessonRendering:
@@ -181,6 +183,7 @@ def _rendering_of(lesson: Lesson, *, expires_at) -> LessonRendering:
             for section in lesson.all_panels
         },
         card=render_to_string(CARD, {"lesson": lesson}),
+        timeline_entry=render_to_string(TIMELINE_ENTRY, {"lesson": lesson}),
         expires_at=expires_at,
     )
 

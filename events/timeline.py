@@ -8,18 +8,16 @@ lessons of its own page, from the date that page starts on.
 import datetime
 from collections.abc import Iterator
 from dataclasses import dataclass
-from html import escape  # Django's escape() without its check for lazy strings, which costs more
 from itertools import groupby
 
 from django.db import connection
-from django.urls import reverse
+from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.dates import MONTHS
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from .cache import derived_from_content
-from .markdown import first_sentence_of_text
 from .models import Lesson, LessonQuerySet
+from .rendering import TIMELINE_ENTRY, renderer
 
 # Lessons on the same date are in title order, and lessons with the same title too in a fixed order, so
 # that every lesson is on exactly one page.
@@ -110,15 +108,19 @@ def timeline_page(page: str, *, per_page: int) -> TimelinePage:
 
 def _page_rows(start: datetime.date, earlier: int, count: int) -> list[tuple]:
     """`count` published lessons in timeline order from the date `start` on, less the first `earlier` of
-    them: (slug, title, event_date, date_precision, summary) each. Written out, on the conditions of
+    them: (slug, title, event_date, date_precision, summary, stored entry or None) each, the stored entry
+    only if the templates of today rendered it. Written out, on the conditions of
     LessonQuerySet.published(), since Django took twice as long to build the query as the database to
     run it; the index lesson_published_by_date finds the start."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""SELECT slug, title, event_date, date_precision, summary FROM {Lesson._meta.db_table}
+            """SELECT slug, title, event_date, date_precision, summary,
+                    CASE WHEN stored.renderer = %s THEN stored.timeline_entry END
+                FROM events_lesson LEFT JOIN events_lessonrendering stored ON stored.lesson_id = events_lesson.id
                 WHERE status = %s AND published_at <= %s AND event_date >= %s
-                ORDER BY event_date, title, id LIMIT %s OFFSET %s""",
+                ORDER BY event_date, title, events_lesson.id LIMIT %s OFFSET %s""",
             [
+                renderer(),
                 Lesson.Status.PUBLISHED.value,
                 connection.ops.adapt_datetimefield_value(timezone.now()),
                 connection.ops.adapt_datefield_value(start),
@@ -130,38 +132,15 @@ def _page_rows(start: datetime.date, earlier: int, count: int) -> list[tuple]:
 
 
 def _events_by_decade(rows: list[tuple]) -> Iterator[tuple[int, SafeString]]:
-    """Each decade of these rows (from _page_rows) and its <li class="timeline-event"> entries for
-    templates/events/timeline.html: each lesson's title linking to its page, its date as precisely as it
-    is known, and its summary's first sentence. Written here rather than in the template: fifty entries'
-    template variables, with a reverse() and a date format each, cost more than the rest of the page."""
-    url_before, _, url_after = reverse("events:lesson", args=["slug"]).rpartition("slug")
-    months: dict[int, str] = {}
+    """Each decade of these rows (from _page_rows) and its events: each lesson's entry as rendered when
+    it was saved (events/rendering.py), or rendered now if other templates rendered it."""
     for decade, group in groupby(rows, key=lambda row: row[2].year // 10 * 10):
         entries = []
-        for slug, title, date, precision, summary in group:
-            if date.month not in months:
-                months[date.month] = escape(str(MONTHS[date.month]))
-            url = f"{url_before}{escape(slug)}{url_after}"
-            iso = date.isoformat()[: ISO_LENGTHS[precision]]
-            teaser = first_sentence_of_text(summary)
-            teaser = f'<p class="timeline-teaser">{escape(teaser)}</p>' if teaser else ""
-            entries.append(
-                f'\n<li class="timeline-event"><h3><a href="{url}">{escape(title)}</a></h3><p class="event-date">'
-                f'<time datetime="{iso}">{date_text(date, precision, months[date.month])}</time></p>{teaser}</li>'
-            )
-        yield decade, SafeString("".join(entries))
-
-
-# The precisions as plain strings, as the rows hold them: quicker to compare than the enum's members.
-DAY, MONTH, YEAR = Lesson.DatePrecision.DAY.value, Lesson.DatePrecision.MONTH.value, Lesson.DatePrecision.YEAR.value
-ISO_LENGTHS = {DAY: 10, MONTH: 7, YEAR: 4}
-
-
-def date_text(date: datetime.date, precision: str, month: str) -> str:
-    """Lesson.event_date_display ("16 July 1960", "July 1960" or "1960") without Django's date formatter,
-    which costs more than the rest of an entry; `month` is the month's name."""
-    if precision == YEAR:
-        return f"{date.year:04d}"
-    if precision == MONTH:
-        return f"{month} {date.year:04d}"
-    return f"{date.day} {month} {date.year:04d}"
+        for slug, title, event_date, date_precision, summary, entry in group:
+            if entry is None:
+                lesson = Lesson(
+                    slug=slug, title=title, event_date=event_date, date_precision=date_precision, summary=summary
+                )
+                entry = render_to_string(TIMELINE_ENTRY, {"lesson": lesson})
+            entries.append(entry)
+        yield decade, mark_safe("".join(entries))  # noqa: S308 (rendered by our template)

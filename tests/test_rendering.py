@@ -291,3 +291,20 @@ def test_the_render_lessons_command_renders_every_lesson(make_lesson):
 
     assert "Rendered 2 lessons." in out.getvalue()
     assert "Something happened." in stored(Lesson.objects.get(slug="another-lesson")).article
+
+
+def test_the_timeline_shows_each_lessons_entry_as_rendered_when_it_was_saved(lesson, client):
+    entry = stored(lesson).timeline_entry
+    assert 'href="/lessons/a-lesson/"' in entry and "Something happened." in entry
+    LessonRendering.objects.filter(pk=lesson.pk).update(timeline_entry=entry.replace("happened", "was stored"))
+
+    assert "Something was stored." in text_of(client.get("/timeline/"))
+
+
+def test_a_timeline_entry_made_by_other_templates_is_rendered_again(lesson, client):
+    LessonRendering.objects.filter(pk=lesson.pk).update(renderer="older", timeline_entry="<li>Old markup</li>")
+
+    page = text_of(client.get("/timeline/"))
+
+    assert "Old markup" not in page
+    assert '<a href="/lessons/a-lesson/">A Lesson</a>' in page and "Something happened." in page

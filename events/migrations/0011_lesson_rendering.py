@@ -28,6 +28,7 @@ class Migration(migrations.Migration):
                 ("references", models.TextField(blank=True)),
                 ("panels", models.JSONField(default=dict)),
                 ("card", models.TextField(blank=True)),
+                ("timeline_entry", models.TextField(blank=True)),
                 ("expires_at", models.DateTimeField(blank=True, null=True)),
             ],
         ),
