@@ -20,6 +20,7 @@ import re
 import threading
 import uuid
 from collections.abc import Callable
+from contextvars import ContextVar
 
 from django.apps import apps
 from django.conf import settings
@@ -111,6 +112,13 @@ class PublicPageCacheMiddleware:
         self.recent_lock = threading.Lock()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        within_request = _request_content_key.set("")
+        try:
+            return self._respond(request)
+        finally:
+            _request_content_key.reset(within_request)
+
+    def _respond(self, request: HttpRequest) -> HttpResponse:
         if request.method != "GET" or settings.SESSION_COOKIE_NAME in request.COOKIES or connection.in_atomic_block:
             return self.get_response(request)
         if _is_htmx(request) and not _caches_fragments(request.path_info):
@@ -206,10 +214,20 @@ def _page_key(request: HttpRequest) -> str:
 
 def _content_key() -> str:
     """The content version and how many publish times have passed: it changes whenever what the
-    public may see does."""
+    public may see does. Read once a request: its page and what the page derives from the content
+    then belong to one version."""
+    if key := _request_content_key.get():
+        return key
     version, publish_times = _content_state()
     now = timezone.now()
-    return f"{version}:{sum(1 for moment in publish_times if moment <= now)}"
+    key = f"{version}:{sum(1 for moment in publish_times if moment <= now)}"
+    if _request_content_key.get() is not None:
+        _request_content_key.set(key)
+    return key
+
+
+# Within a request, the content key it read ("" before it reads it); None outside requests.
+_request_content_key: ContextVar[str | None] = ContextVar("request_content_key", default=None)
 
 
 def _content_state() -> tuple[str, list]:

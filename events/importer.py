@@ -88,6 +88,7 @@ from .models import (
     RelatedLesson,
     Section,
     Topic,
+    free_anchor,
 )
 from .publishing import reading_problems
 
@@ -1060,13 +1061,10 @@ def import_lesson(*, document: ParsedLesson, publish: bool = False) -> tuple[Les
     checks = {} if created or document.carries_checks else _checks_of(lesson.readings.all())
     for related in (lesson.sections, lesson.readings, lesson.key_terms, lesson.questions, lesson.interpretations):
         related.all().delete()
-    order = 0
-    for parsed in document.sections:
-        order += 1
-        parent = _create_section(lesson, parsed, order)
-        for child in parsed.subpanels:
-            order += 1
-            _create_section(lesson, child, order, parent=parent)
+    # Before the lesson's other rows exist: setting them records the lesson in its revision, with all
+    # the rows it follows, and record_in_revision() below does that once, at the end.
+    lesson.topics.set([_topic(item) for item in document.lists.topics])
+    _create_sections(lesson, document.sections)
     readings = [_reading(lesson, parsed, order, checks) for order, parsed in enumerate(document.readings, 1)]
     if lesson.status == Lesson.Status.PUBLISHED and (problems := reading_problems(readings)):
         action = "cannot publish" if publish else "cannot update the published lesson"
@@ -1096,7 +1094,6 @@ def import_lesson(*, document: ParsedLesson, publish: bool = False) -> tuple[Les
         )
         for order, item in enumerate(lists.interpretations, 1)
     )
-    lesson.topics.set([_topic(item) for item in lists.topics])
     link_related_lessons(lesson=lesson, relations=lists.relations)
     record_in_revision(lesson)
     bump_content_version()  # rows made in bulk send no signals
@@ -1109,8 +1106,8 @@ def record_in_revision(lesson: Lesson) -> None:
     made in bulk send no signals, and a section's evidence is made after the section is saved.
     """
     if reversion.is_active():
-        for section in lesson.sections.all():
-            reversion.add_to_revision(section)
+        for evidence in Evidence.objects.filter(section__lesson=lesson):
+            reversion.add_to_revision(evidence)
         reversion.add_to_revision(lesson)
 
 
@@ -1173,25 +1170,57 @@ def _topic(parsed: ParsedTopic) -> Topic:
     return topic
 
 
-def _create_section(lesson: Lesson, parsed: ParsedSection, order: int, parent: Section | None = None) -> Section:
-    section = Section(
-        lesson=lesson, order=order, kind=parsed.kind, heading=parsed.heading, body=parsed.body, parent=parent
-    )
-    try:
-        section.full_clean()
-    except ValidationError as error:
-        raise LessonDocumentError(
-            f"{_where(parsed.line)}section '{_short(parsed.heading)}': {_messages(error, Section)}"
-        ) from None
-    section.save()
+def _create_sections(lesson: Lesson, sections: list[ParsedSection]) -> None:
+    """The sections, their sub-panels and their evidence, made in bulk: a few queries, not several a
+    section. Orders and anchors are given in the document's order, as saving each would."""
+    order = 0
+    anchors: set[str] = set()
+    top_level: list[tuple[Section, ParsedSection]] = []
+    subpanels: list[tuple[int, ParsedSection, int, str]] = []  # each with its parent's place in top_level
+    for parsed in sections:
+        order += 1
+        top_level.append((_section(lesson, parsed, order, free_anchor(parsed.heading, anchors)), parsed))
+        anchors.add(top_level[-1][0].anchor)
+        for child in parsed.subpanels:
+            order += 1
+            subpanels.append((len(top_level) - 1, child, order, free_anchor(child.heading, anchors)))
+            anchors.add(subpanels[-1][-1])
+    Section.objects.bulk_create(section for section, _ in top_level)
+    children = [
+        (_section(lesson, child, order, anchor, parent=top_level[index][0]), child)
+        for index, child, order, anchor in subpanels
+    ]
+    Section.objects.bulk_create(section for section, _ in children)
     Evidence.objects.bulk_create(
         _checked(
             Evidence(section=section, order=order, title=item.title, date=item.date, source=item.source, url=item.url),
             item.line,
             f"evidence '{_short(item.title)}'",
         )
+        for section, parsed in [*top_level, *children]
         for order, item in enumerate(parsed.evidence, 1)
     )
+
+
+def _section(lesson: Lesson, parsed: ParsedSection, order: int, anchor: str, parent: Section | None = None) -> Section:
+    """A section to create, once its fields pass the model's rules; a LessonDocumentError naming it if not."""
+    section = Section(
+        lesson=lesson,
+        order=order,
+        kind=parsed.kind,
+        heading=parsed.heading,
+        body=parsed.body,
+        parent=parent,
+        anchor=anchor,
+    )
+    try:
+        # The lesson and the parent are saved, and the anchors differ: nothing to ask the database.
+        section.full_clean(exclude=["lesson", "parent"], validate_constraints=False)
+    except ValidationError as error:
+        raise LessonDocumentError(
+            f"{_where(parsed.line)}section '{_short(parsed.heading)}': {_messages(error, Section)}"
+        ) from None
+    section.render_body()
     return section
 
 

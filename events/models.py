@@ -353,8 +353,7 @@ class Section(models.Model):
     def save(self, *args, **kwargs):
         if not self.anchor:
             self.anchor = self._free_anchor()
-        self.body_html = render_markdown(self.body)
-        self.teaser = first_sentence(self.body_html)
+        self.render_body()
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
@@ -362,6 +361,11 @@ class Section(models.Model):
         if self.is_panel:
             return reverse("events:panel", args=[self.lesson.slug, self.anchor])
         return f"{self.lesson.get_absolute_url()}#{self.anchor}"
+
+    def render_body(self) -> None:
+        """The body's HTML and first sentence, made whenever it is saved (and before a bulk create)."""
+        self.body_html = render_markdown(self.body)
+        self.teaser = first_sentence(self.body_html)
 
     def _free_anchor(self) -> str:
         """An anchor made from the heading, numbered if another section of the lesson has it."""

@@ -24,6 +24,9 @@ upgrade; renderer() names what made it), or one made before a related lesson's p
 
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.db import transaction
@@ -249,12 +252,34 @@ def _outdate_lessons_of(topic: Topic) -> None:
     LessonRendering.objects.filter(lesson__topics=topic).update(renderer="")
 
 
+@contextmanager
+def rendered_together() -> Iterator[None]:
+    """Lessons written within are rendered together as it ends (render_many: a batch costs a third
+    of rendering each alone), not each as its transaction commits: for commands that write many
+    lessons, such as import_lesson. Each is marked outdated meanwhile, as below."""
+    together = _rendered_together.set(set())
+    try:
+        yield
+    finally:
+        lesson_ids = _rendered_together.get()
+        _rendered_together.reset(together)
+        render_many(sorted(lesson_ids))
+
+
+_rendered_together: ContextVar[set[int] | None] = ContextVar("rendered_together", default=None)
+
+
 def render_after_commit(lesson_id: int) -> None:
     """Render the lesson once the current transaction commits (now, outside one); once per
     transaction, however many of its rows the transaction writes.
 
     Until then its rendering is marked outdated, in the same transaction as the write: a page read
     after the commit but before the new rendering is stored renders one of its own."""
+    if (together := _rendered_together.get()) is not None:
+        if lesson_id not in together:
+            LessonRendering.objects.filter(pk=lesson_id).update(renderer="")
+            together.add(lesson_id)
+        return
     connection = transaction.get_connection()
     waiting = connection.__dict__.get("lessons_to_render")
     # A new one for the transaction's first write: the last one ran, or a rollback dropped it from

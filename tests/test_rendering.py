@@ -13,7 +13,7 @@ from django.utils import timezone
 from events.models import Evidence, KeyTerm, Lesson, LessonRendering, RelatedLesson, Section, Topic
 
 from .admin_forms import change_form_data, form_errors
-from .conftest import client_for, text_of
+from .conftest import SEED_DOCUMENT, client_for, text_of
 from .test_cache import import_first_revision_through_admin
 
 LESSON_URL = "/lessons/a-lesson/"
@@ -308,3 +308,11 @@ def test_a_timeline_entry_made_by_other_templates_is_rendered_again(lesson, clie
 
     assert "Old markup" not in page
     assert '<a href="/lessons/a-lesson/">A Lesson</a>' in page and "Something happened." in page
+
+
+def test_import_lesson_renders_the_lessons_it_imports(db):
+    call_command("import_lesson", "--publish", str(SEED_DOCUMENT), stdout=io.StringIO())
+
+    lesson = Lesson.objects.get()
+    assert "Bucharest meeting" in "".join(stored(lesson).panels.values())
+    assert "USSR&#x27;s Withdrawal from China" in stored(lesson).card

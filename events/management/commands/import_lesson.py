@@ -14,6 +14,7 @@ from events.importer import (
     record_in_revision,
 )
 from events.models import Lesson
+from events.rendering import rendered_together
 
 
 class Command(BaseCommand):
@@ -45,6 +46,10 @@ class Command(BaseCommand):
             self.stdout.write("The database already holds lessons; nothing imported.")
             return
 
+        with rendered_together():
+            self._import(files, publish)
+
+    def _import(self, files: list[str], publish: bool) -> None:
         created = updated = 0
         failed = []
         imported: list[tuple[str, Lesson, ParsedLesson]] = []
