@@ -22,6 +22,7 @@ signals (a backup restore, raw SQL), a rendering made by other templates or sett
 upgrade; renderer() names what made it), or one made before a related lesson's publish time came.
 """
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterator
@@ -63,10 +64,15 @@ def renderer() -> str:
     """What a rendering made now depends on besides the lesson: the templates (as the template
     loader has them: changed by an upgrade, or by editing them under the development server), and
     the addresses its links and image start with."""
-    names = (TEMPLATE, CARD.partition("#")[0], TIMELINE_ENTRY.partition("#")[0])
-    sources = "".join(get_template(name).template.source for name in names)
-    digest = hashlib.blake2b(f"{sources}{get_script_prefix()}{settings.MEDIA_URL}".encode(), digest_size=24)
-    return digest.hexdigest()
+    templates = tuple(get_template(name.partition("#")[0]).template for name in (TEMPLATE, CARD, TIMELINE_ENTRY))
+    return _renderer(templates, get_script_prefix(), settings.MEDIA_URL)
+
+
+@functools.lru_cache(maxsize=8)
+def _renderer(templates: tuple, script_prefix: str, media_url: str) -> str:
+    # Worked out once for the templates the loader holds (a template changed is a new one).
+    sources = "".join(template.source for template in templates)
+    return hashlib.blake2b(f"{sources}{script_prefix}{media_url}".encode(), digest_size=24).hexdigest()
 
 
 def with_rendering(slug: str, user) -> Lesson:
