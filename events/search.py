@@ -46,6 +46,7 @@ and the topics that published lessons have.
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
@@ -108,18 +109,22 @@ def find_lessons(text: str = "", *, topics: Iterable[str] = (), page: int | str 
     text = text.strip()[:MAX_QUERY_LENGTH]
     words = _WORD.findall(text.lower())[:MAX_WORDS]
     filters = _topic_filters(chosen=set(topics))
-    lessons = Lesson.objects.published()
-    filtered = False
-    for topic_filter in filters:
-        if chosen := [option.topic for option in topic_filter.options if option.selected]:
-            lessons = lessons.filter(pk__in=Lesson.topics.through.objects.filter(topic__in=chosen).values("lesson_id"))
-            filtered = True
-    if words:
-        found = _Matches(lessons, words)
-    elif filtered:
-        found = _ByDate(lessons)
+    chosen = [
+        [option.topic for option in topic_filter.options if option.selected]
+        for topic_filter in filters
+        if any(option.selected for option in topic_filter.options)
+    ]
+    filtered = bool(chosen)
+    if not words and not filtered:
+        # Every published lesson: the page starts are kept, and the conditions need no queryset built.
+        pages = derived_from_content("index-pages", _published_by_date_pages)
+        found = _ByDate(Lesson.objects.published_sql(), pages=pages)
     else:
-        found = _ByDate(lessons, pages=derived_from_content("index-pages", _published_by_date_pages))
+        lessons = Lesson.objects.published()
+        for topics_of_a_kind in chosen:
+            in_topics = Lesson.topics.through.objects.filter(topic__in=topics_of_a_kind).values("lesson_id")
+            lessons = lessons.filter(pk__in=in_topics)
+        found = _Matches(lessons, words) if words else _ByDate(_conditions(lessons))
     return Found(
         text=text,
         searching=bool(words),
@@ -161,12 +166,13 @@ _BY_DATE = ("event_date", "title", "id")
 
 
 def _published_by_date_pages() -> tuple[int, list[tuple]]:
-    return _pages_by_date(Lesson.objects.published())
+    return _pages_by_date(Lesson.objects.published_sql())
 
 
-def _pages_by_date(lessons: QuerySet) -> tuple[int, list[tuple]]:
-    """How many lessons there are, and the (event_date, title, id) of each page's first lesson."""
-    lessons_sql, params = _conditions(lessons)
+def _pages_by_date(conditions: tuple[str, list]) -> tuple[int, list[tuple]]:
+    """How many lessons meet the conditions (SQL on events_lesson, and its parameters), and the
+    (event_date, title, id) of each page's first lesson."""
+    lessons_sql, params = conditions
     sql = f"""
         SELECT total, event_date, title, id FROM (
             SELECT row_number() OVER (ORDER BY event_date, title, id) AS position, count(*) OVER () AS total,
@@ -186,32 +192,39 @@ class _ByDate:
     starts in the index of published lessons by date, whichever page it is, instead of skipping
     over every lesson before it."""
 
-    def __init__(self, lessons: QuerySet, *, pages: tuple[int, list[tuple]] | None = None):
-        self.lessons = lessons
-        self.total, self.starts = pages if pages is not None else _pages_by_date(lessons)
+    def __init__(self, conditions: tuple[str, list], *, pages: tuple[int, list[tuple]] | None = None):
+        self.conditions = conditions  # SQL on events_lesson, and its parameters
+        self.total, self.starts = pages if pages is not None else _pages_by_date(conditions)
 
     def count(self) -> int:
         return self.total
 
-    def __getitem__(self, page: slice) -> list[Lesson]:
+    def __getitem__(self, page: slice) -> list:
         if page.start >= self.total:
             return []  # the first page when there is none
-        lessons_sql, params = _conditions(self.lessons)
+        lessons_sql, params = self.conditions
         # Written out: Django takes longer to build this query than the database takes to run it.
-        # Each lesson comes with its card as rendered when it was saved (events/rendering.py).
+        # Each lesson comes as its card, rendered when it was saved (events/rendering.py), unless
+        # other templates rendered it (after an upgrade): that lesson's card is rendered on the page.
         sql = f"""
-            SELECT events_lesson.id, title, slug, event_date, date_precision, summary,
-                stored.renderer AS stored_by, stored.card AS stored_card
+            SELECT events_lesson.id, CASE WHEN stored.renderer = %s THEN stored.card END
             FROM events_lesson LEFT JOIN events_lessonrendering stored ON stored.lesson_id = events_lesson.id
             WHERE {lessons_sql} AND event_date >= %s AND (event_date, title, events_lesson.id) >= (%s, %s, %s)
             ORDER BY event_date, title, events_lesson.id LIMIT %s"""
         event_date, title, pk = self.starts[page.start // PER_PAGE]
-        lessons = list(Lesson.objects.raw(sql, [*params, event_date, event_date, title, pk, page.stop - page.start]))
-        current = renderer()
-        for lesson in lessons:
-            # A card rendered by other templates (after an upgrade) is rendered again on the page.
-            lesson.card = mark_safe(lesson.stored_card) if lesson.stored_by == current else ""  # noqa: S308
-        return lessons
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [renderer(), *params, event_date, event_date, title, pk, page.stop - page.start])
+            rows = cursor.fetchall()
+        outdated = Lesson.objects.in_bulk([pk for pk, card in rows if card is None])
+        for lesson in outdated.values():
+            lesson.card = None
+        return [outdated[pk] if card is None else _StoredCard(mark_safe(card)) for pk, card in rows]  # noqa: S308
+
+
+class _StoredCard(NamedTuple):
+    """A lesson in the list, as its stored card."""
+
+    card: SafeString
 
 
 def _with_urls(lessons: list[Lesson]) -> list[Lesson]:

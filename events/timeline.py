@@ -12,7 +12,6 @@ from itertools import groupby
 
 from django.db import connection
 from django.template.loader import render_to_string
-from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from .cache import derived_from_content
@@ -108,25 +107,19 @@ def timeline_page(page: str, *, per_page: int) -> TimelinePage:
 
 def _page_rows(start: datetime.date, earlier: int, count: int) -> list[tuple]:
     """`count` published lessons in timeline order from the date `start` on, less the first `earlier` of
-    them: (slug, title, event_date, date_precision, summary, stored entry or None) each, the stored entry
-    only if the templates of today rendered it. Written out, on the conditions of
-    LessonQuerySet.published(), since Django took twice as long to build the query as the database to
-    run it; the index lesson_published_by_date finds the start."""
+    them: (id, event date as ISO text, stored entry or None) each, the stored entry only if the
+    templates of today rendered it. Written out, on the conditions of LessonQuerySet.published(),
+    since Django took twice as long to build the query as the database to run it; the index
+    lesson_published_by_date finds the start."""
+    published, params = Lesson.objects.published_sql()
     with connection.cursor() as cursor:
         cursor.execute(
-            """SELECT slug, title, event_date, date_precision, summary,
+            f"""SELECT events_lesson.id, events_lesson.event_date || '',
                     CASE WHEN stored.renderer = %s THEN stored.timeline_entry END
                 FROM events_lesson LEFT JOIN events_lessonrendering stored ON stored.lesson_id = events_lesson.id
-                WHERE status = %s AND published_at <= %s AND event_date >= %s
+                WHERE {published} AND event_date >= %s
                 ORDER BY event_date, title, events_lesson.id LIMIT %s OFFSET %s""",
-            [
-                renderer(),
-                Lesson.Status.PUBLISHED.value,
-                connection.ops.adapt_datetimefield_value(timezone.now()),
-                connection.ops.adapt_datefield_value(start),
-                count,
-                earlier,
-            ],
+            [renderer(), *params, connection.ops.adapt_datefield_value(start), count, earlier],
         )
         return cursor.fetchall()
 
@@ -134,13 +127,10 @@ def _page_rows(start: datetime.date, earlier: int, count: int) -> list[tuple]:
 def _events_by_decade(rows: list[tuple]) -> Iterator[tuple[int, SafeString]]:
     """Each decade of these rows (from _page_rows) and its events: each lesson's entry as rendered when
     it was saved (events/rendering.py), or rendered now if other templates rendered it."""
-    for decade, group in groupby(rows, key=lambda row: row[2].year // 10 * 10):
-        entries = []
-        for slug, title, event_date, date_precision, summary, entry in group:
-            if entry is None:
-                lesson = Lesson(
-                    slug=slug, title=title, event_date=event_date, date_precision=date_precision, summary=summary
-                )
-                entry = render_to_string(TIMELINE_ENTRY, {"lesson": lesson})
-            entries.append(entry)
+    outdated = Lesson.objects.in_bulk([pk for pk, _, entry in rows if entry is None])
+    for decade, group in groupby(rows, key=lambda row: int(row[1][:4]) // 10 * 10):
+        entries = [
+            entry if entry is not None else render_to_string(TIMELINE_ENTRY, {"lesson": outdated[pk]})
+            for pk, _, entry in group
+        ]
         yield decade, mark_safe("".join(entries))  # noqa: S308 (rendered by our template)

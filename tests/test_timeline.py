@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from events.models import Lesson
+from events.rendering import render_many
 
 from .conftest import text_of
 
@@ -25,9 +26,10 @@ def add(make_lesson):
 
 
 def add_many(count: int, *, first_year: int = 1900) -> None:
-    """`count` published lessons, one a year from `first_year`, in one query."""
+    """`count` published lessons, one a year from `first_year`, in one query, rendered as their saves
+    would have rendered them."""
     now = timezone.now()
-    Lesson.objects.bulk_create(
+    lessons = Lesson.objects.bulk_create(
         Lesson(
             slug=f"event-{number}",
             title=f"Event {number}",
@@ -38,6 +40,7 @@ def add_many(count: int, *, first_year: int = 1900) -> None:
         )
         for number in range(count)
     )
+    render_many([lesson.pk for lesson in lessons])
 
 
 def headings(html: str) -> list[str]:
