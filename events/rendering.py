@@ -5,8 +5,8 @@ where the lesson first uses them, the panels, the glossary, the readings, the re
 depends only on the lesson's rows and on the lessons it links to. It is rendered after every
 write and kept in a LessonRendering: the page's article with every panel closed, each panel's body
 as htmx fetches it, and the readings as references; and its entries in the index and the timeline. A
-visit reads one row and renders only what depends on the visit: the draft banner, and the
-citations with its address and today's date.
+visit reads the lesson and its rendering and renders only what depends on the visit: the draft
+banner, and the citations with its address and today's date.
 
 Keeping it current. A write to a lesson or to a row its page shows (sections, evidence, key terms,
 readings, questions, interpretations, related lessons, its topics) — from the admin, the importer
