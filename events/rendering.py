@@ -121,7 +121,10 @@ def stored_rendering(lesson: Lesson) -> LessonRendering:
     except LessonRendering.DoesNotExist:
         rendering = None
     if rendering is None or not _is_current(rendering):
-        lesson.rendering = rendering = render(lesson.pk, only_if_outdated=True)
+        rendering = render(lesson.pk, only_if_outdated=True)
+        if rendering is None:  # deleted since it was read
+            raise Http404("No lesson has this address.")
+        lesson.rendering = rendering
     return rendering
 
 
