@@ -31,7 +31,10 @@ Many matches. Matches are counted only up to MAX_FOUND + 1, and up to MAX_FOUND 
 large library) offers MAX_FOUND of them and says there are more: those with every word in the
 title, then in the title and key event, then anywhere, each group by date. Ranking them all costs
 more than the rest of the page: FTS5's bm25() weighs each word by reading all of its matches, and
-ts_rank() reads each match's whole document.
+ts_rank() reads each match's whole document. The title and key event are searched first; on
+SQLite, for the words as whole words, which FTS5 reads only as far as it needs to (a word's start
+makes it gather all its matches first), so that a word in the key events of more than MAX_FOUND
+lessons is found without searching all their text.
 
 Marking. The database marks matched words with two private-use characters; the text is then
 HTML-escaped and only those characters become <mark> tags. Only the page's lessons are marked,
@@ -250,8 +253,15 @@ def _fts5_query(words: list[str]) -> str:
 
 
 def _fts5_first(words: list[str]) -> list[tuple[str, str]]:
-    every_word = _fts5_query(words)
+    every_word = _fts5_whole_words(words)
     return [(f"{{title}} : ({every_word})", ""), (f"{{title summary}} : ({every_word})", "")]
+
+
+def _fts5_whole_words(words: list[str]) -> str:
+    # As whole words: FTS5 reads a word's matches one at a time and stops at the LIMIT, where the
+    # start of a word (`*`) makes it gather every match of every word it starts first (0.1 against
+    # 0.6 ms for a word in 10,000 lessons).
+    return " ".join(f'"{word}"' for word in words)
 
 
 def _tsquery_first(words: list[str]) -> list[tuple[str, str]]:
@@ -270,6 +280,8 @@ class _Dialect:
     # What is offered first when many match: every word in the title, then in the title and key event,
     # each as a query and the document it is run on ({document} in `matches`).
     first: Callable[[list[str]], list[tuple[str, str]]]
+    # The words as `first` looks for them, over the whole lesson: to mark the lessons it offered.
+    first_marks: Callable[[list[str]], str]
     matches: str  # FROM and WHERE, with {lessons} for the conditions on the lessons that may be found
     marked: str  # the columns title_marked, summary_marked and sections_marked
     marked_params: Callable[[list[str]], list]  # the parameters of `marked`, from the words
@@ -290,6 +302,7 @@ _DIALECTS = {
     "sqlite": _Dialect(
         query=_fts5_query,
         first=_fts5_first,
+        first_marks=_fts5_whole_words,
         matches="""
             FROM events_search CROSS JOIN events_lesson ON events_lesson.id = events_search.rowid
             WHERE events_search MATCH %s AND {lessons}""",
@@ -310,6 +323,7 @@ _DIALECTS = {
     "postgresql": _Dialect(
         query=_tsquery,
         first=_tsquery_first,
+        first_marks=_tsquery,
         matches="""
             FROM events_search JOIN events_lesson ON events_lesson.id = events_search.lesson_id
             CROSS JOIN to_tsquery('english', %s) AS query
@@ -355,7 +369,10 @@ class _Matches:
         (title_query, title_document), (heading_query, heading_document) = self.dialect.first(self.words)
         in_heading = self._found(heading_query, self._matches(heading_document), MAX_FOUND + 1)
         found = in_heading
-        if len(in_heading) <= MAX_FOUND:
+        if len(in_heading) > MAX_FOUND:
+            # Only lessons with the words in the title or key event are offered: mark them as found.
+            self.params = [self.dialect.first_marks(self.words), *self.lessons_params]
+        else:
             found = self._found(self.dialect.query(self.words), self.matches, MAX_FOUND + 1)
         self.more = len(found) > MAX_FOUND
         if not self.more:

@@ -424,6 +424,20 @@ def test_a_word_in_more_lessons_than_can_be_listed_says_so_and_lists_title_and_k
     assert "Next page" not in text_of(response)
 
 
+def test_a_word_in_more_key_events_than_can_be_listed_offers_them_marked(client, make_lesson, monkeypatch):
+    monkeypatch.setattr(search_module, "MAX_FOUND", 3)
+    for n in range(4):
+        make_lesson(f"council-{n}", title=f"Meeting {n}", summary="The council met.")
+    make_lesson("treaty-of-rome", title="Council of Rome")
+
+    response = search(client, "council")
+
+    assert "More than 3 lessons match 'council'." in text_of(response)
+    assert found_titles(response)[0] == "Council of Rome"
+    assert len(found_titles(response)) == 3
+    assert text_of(response).count("<mark>") >= 3  # each offered lesson shows where the word is
+
+
 def test_a_word_in_as_many_lessons_as_can_be_listed_gives_the_exact_count(client, make_lesson, monkeypatch):
     monkeypatch.setattr(search_module, "MAX_FOUND", 3)
     for n in range(3):
