@@ -10,7 +10,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import connection, models
-from django.db.models.functions import ExtractYear
 from django.template.defaultfilters import linebreaks_filter as linebreaks
 from django.urls import reverse
 from django.utils import timezone
@@ -44,16 +43,6 @@ def free_anchor(heading: str, taken: Container[str]) -> str:
     return anchor
 
 
-class EventYear(ExtractYear):
-    """A date's year. On SQLite, the first four characters of the ISO date Django stores there:
-    Django's year lookup calls a Python function once a row, which a timeline of thousands of
-    lessons feels."""
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        sql, params = compiler.compile(self.lhs)
-        return f"CAST(substr({sql}, 1, 4) AS integer)", params
-
-
 def date_as_known(date: datetime.date, precision: str) -> str:
     """A date as precisely as it is known ("16 July 1960", "July 1960" or "1960"), as Django's date
     formats "j F Y", "F Y" and "Y" write it, without their cost: a list of lessons shows dozens."""
@@ -61,6 +50,11 @@ def date_as_known(date: datetime.date, precision: str) -> str:
         return f"{date.year:04d}"
     month = f"{MONTHS[date.month]} {date.year:04d}"
     return month if precision == Lesson.DatePrecision.MONTH else f"{date.day} {month}"
+
+
+def may_see(lesson: "Lesson", user) -> bool:
+    """Whether the user may see this lesson: visible_to(), for one lesson already read."""
+    return lesson.is_public or may_preview(user)
 
 
 def may_preview(user) -> bool:
@@ -85,18 +79,6 @@ class LessonQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Published lessons for the public; drafts and scheduled lessons too for staff, to preview."""
         return self.all() if may_preview(user) else self.published()
-
-    def for_index(self):
-        return self.order_by("event_date", "title").only("title", "slug", "event_date", "date_precision", "summary")
-
-    def count_by_year(self):
-        """(year, number of lessons) pairs in date order: where a timeline's decades and pages start."""
-        return (
-            self.values(year=EventYear("event_date"))
-            .annotate(lessons=models.Count("pk"))
-            .order_by("year")
-            .values_list("year", "lessons")
-        )
 
     def with_sections(self):
         """The sections with their evidence and the key terms marked in them."""

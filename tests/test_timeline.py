@@ -344,15 +344,3 @@ def test_a_scheduled_lesson_gets_its_page_when_its_time_comes(client, shared_cac
 
     assert "Page 1 of 2: 1960" in text_of(client.get(URL))
     assert "Scheduled Event" in text_of(client.get(URL, {"page": 2}))
-
-
-# The query behind the pages
-
-
-def test_count_by_year_gives_each_year_and_its_number_of_lessons_in_order(add):
-    add("a", "1961-08-13")
-    add("b", "1960-07-16")
-    add("c", "1960-01-01", Lesson.DatePrecision.YEAR)
-    add("d", "1962-10-16", status=Lesson.Status.DRAFT)
-
-    assert list(Lesson.objects.published().count_by_year()) == [(1960, 2), (1961, 1)]
