@@ -33,7 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +49,11 @@ HOST = "127.0.0.1"
 PORT = int(os.environ.get("BENCH_PORT", "8100"))
 POSTGRES_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
+# The smallest size of the scale curve stays in a copy of its own, served on the next port and
+# measured in the same rounds as the largest: growth compares figures taken in the same minute.
+SMALL_POSTGRES_URL = f"{POSTGRES_URL}_small"
+SMALL_REDIS_URL = f"{REDIS_URL.rsplit('/', 1)[0]}/{int(REDIS_URL.rsplit('/', 1)[1]) + 1}"
+SMALL_PORT = PORT + 1
 DURATION = int(os.environ.get("BENCH_DURATION", "1"))  # wrk takes whole seconds
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 SIZES = [int(size) for size in os.environ.get("BENCH_SIZES", "10,1000,10000").split(",")]
@@ -274,12 +279,12 @@ class Scenario:
     connections: int = 8
     seconds: int = 0  # longer than the others' runs, for a slow page
 
-    def wrk_command(self, duration: int, run: str = "<run>") -> list[str]:
+    def wrk_command(self, duration: int, run: str = "<run>", port: int = PORT) -> list[str]:
         duration = max(duration, self.seconds)
         command = ["wrk", f"-t{self.threads}", f"-c{self.connections}", f"-d{duration}s", "--timeout", "30s"]
         for header in PROXY_HEADERS + self.headers:
             command += ["-H", header]
-        command += ["-s", str(LUA.relative_to(ROOT)), f"http://{HOST}:{PORT}{self.path}"]
+        command += ["-s", str(LUA.relative_to(ROOT)), f"http://{HOST}:{port}{self.path}"]
         return command + (["--", "cold", run] if self.cold else ["--", "warm"])
 
 
@@ -288,13 +293,14 @@ class Server:
     command: list[str]
     env: dict
     log: Path
+    port: int = PORT
     process: subprocess.Popen | None = None
     log_file: object = field(default=None, repr=False)
 
     def start(self) -> None:
         self.log_file = self.log.open("ab")
         self.process = subprocess.Popen(
-            [*self.command, "--bind", f"{HOST}:{PORT}"],
+            [*self.command, "--bind", f"{HOST}:{self.port}"],
             cwd=ROOT,
             env=self.env,
             stdout=self.log_file,
@@ -308,7 +314,7 @@ class Server:
                 raise BenchmarkError(f"gunicorn stopped at start; see {self.log}")
             if len(self.workers()) >= workers:
                 try:
-                    if fetch("/healthz")[0] == 200:
+                    if fetch("/healthz", port=self.port)[0] == 200:
                         break
                 except OSError:
                     pass
@@ -361,9 +367,9 @@ class Server:
         return [round(resident_mb(Path(f"/proc/{pid}/status").read_text()), 1) for pid in sorted(self.workers())]
 
 
-def fetch(path: str, headers: tuple[str, ...] = ()) -> tuple[int, bytes, str]:
+def fetch(path: str, headers: tuple[str, ...] = (), port: int = PORT) -> tuple[int, bytes, str]:
     """The status, the body as sent and its Content-Encoding."""
-    connection = http.client.HTTPConnection(HOST, PORT, timeout=60)
+    connection = http.client.HTTPConnection(HOST, port, timeout=60)
     try:
         connection.request("GET", path, headers=dict(h.split(": ", 1) for h in PROXY_HEADERS + headers))
         response = connection.getresponse()
@@ -372,8 +378,8 @@ def fetch(path: str, headers: tuple[str, ...] = ()) -> tuple[int, bytes, str]:
         connection.close()
 
 
-def fetch_checked(path: str, headers: tuple[str, ...] = ()) -> tuple[bytes, str]:
-    status, body, encoding = fetch(path, headers)
+def fetch_checked(path: str, headers: tuple[str, ...] = (), port: int = PORT) -> tuple[bytes, str]:
+    status, body, encoding = fetch(path, headers, port)
     if status != 200:
         raise BenchmarkError(f"GET {path} answered {status}, not 200: the benchmark would measure the wrong page")
     return body, encoding
@@ -382,16 +388,18 @@ def fetch_checked(path: str, headers: tuple[str, ...] = ()) -> tuple[bytes, str]
 def measure(server: Server, scenario: Scenario, duration: int) -> dict:
     # A warm run starts with the page in the cache; a cold run's address must answer 200 too.
     run = secrets.token_hex(4)  # a cold run's addresses are new to the cache, whatever ran before
-    fetch_checked(cold_path(scenario.path, run, 0, 0) if scenario.cold else scenario.path, scenario.headers)
+    path = cold_path(scenario.path, run, 0, 0) if scenario.cold else scenario.path
+    fetch_checked(path, scenario.headers, server.port)
     server.wait_until_idle()
     before = server.cpu_ticks()
-    finished = subprocess.run(scenario.wrk_command(duration, run), cwd=ROOT, capture_output=True, text=True)
+    command = scenario.wrk_command(duration, run, server.port)
+    finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     # When wrk stops, each connection has a request on its way that the server still serves: its CPU
     # time is counted once the server is idle again, and the request with it (cpu_ms_per_request).
     server.wait_until_idle()
     after = server.cpu_ticks()
     if finished.returncode != 0:
-        raise BenchmarkError(f"{shlex.join(scenario.wrk_command(duration, run))} failed:\n{finished.stderr}")
+        raise BenchmarkError(f"{shlex.join(command)} failed:\n{finished.stderr}")
     summary = parse_wrk_summary(finished.stdout)
     if not summary["requests"]:
         raise BenchmarkError(f"BENCHMARK FAILURE in {scenario.label}: no answer within the run's {duration} s")
@@ -409,21 +417,21 @@ def measure(server: Server, scenario: Scenario, duration: int) -> dict:
     }
 
 
-def run_rounds(server: Server, scenarios: list[Scenario], duration: float) -> dict:
-    """Every scenario once per round, round after round, then the medians."""
-    runs = {scenario.key: [] for scenario in scenarios}
+def run_rounds(measured: list[tuple[Server, Scenario]], duration: float) -> dict:
+    """Every scenario once per round, on its server, round after round, then the medians."""
+    runs = {scenario.key: [] for _, scenario in measured}
     # Not measured: a few requests, so that every worker has compiled each page's templates.
     sent = {}
-    for scenario in scenarios:
+    for server, scenario in measured:
         for number in range(2 if scenario.connections == 1 else 6):
             path = cold_path(scenario.path, secrets.token_hex(4), 0, number) if scenario.cold else scenario.path
-            body, encoding = fetch_checked(path, scenario.headers)
+            body, encoding = fetch_checked(path, scenario.headers, server.port)
         sent[scenario.key] = {"bytes": len(body), "content_encoding": encoding or "none"}
     for _ in range(ROUNDS):
-        for scenario in scenarios:
+        for server, scenario in measured:
             runs[scenario.key].append(measure(server, scenario, duration))
     results = {}
-    for scenario in scenarios:
+    for _, scenario in measured:
         median = median_figures(runs[scenario.key])
         results[scenario.key] = {
             "label": scenario.label,
@@ -432,7 +440,7 @@ def run_rounds(server: Server, scenarios: list[Scenario], duration: float) -> di
             "response": sent[scenario.key],
         }
         print(
-            f"  {scenario.label:<50} {median['rps']:8.0f} req/s  p50 {median['p50_ms']:7.1f} ms  "
+            f"  {scenario.label:<60} {median['rps']:8.0f} req/s  p50 {median['p50_ms']:7.1f} ms  "
             f"p99 {median['p99_ms']:7.1f} ms  {median['cpu_ms']:7.2f} CPU ms/req",
             flush=True,
         )
@@ -466,7 +474,8 @@ def generator_words(env: dict) -> tuple[str, str]:
     return common, rare
 
 
-def production_env(database: str, scratch: Path) -> dict:
+def production_env(database: str, scratch: Path, small: bool = False) -> dict:
+    """The settings of `make serve`, for the benchmark's database, or its copy at the smallest size."""
     env = dict(os.environ)
     env.update(
         DJANGO_DEBUG="0",
@@ -477,11 +486,11 @@ def production_env(database: str, scratch: Path) -> dict:
     )
     env.pop("REDIS_URL", None)
     if database == "sqlite":
-        env["DATABASE_URL"] = f"sqlite:///{scratch / 'bench.sqlite3'}"
+        env["DATABASE_URL"] = f"sqlite:///{scratch / ('small.sqlite3' if small else 'bench.sqlite3')}"
         env["DJANGO_CACHE_DIR"] = page_cache_folder(scratch)
     else:
-        env["DATABASE_URL"] = POSTGRES_URL
-        env["REDIS_URL"] = REDIS_URL
+        env["DATABASE_URL"] = SMALL_POSTGRES_URL if small else POSTGRES_URL
+        env["REDIS_URL"] = SMALL_REDIS_URL if small else REDIS_URL
     return env
 
 
@@ -501,13 +510,27 @@ def page_cache_folder(scratch: Path) -> str:
 MEMORY_FOLDERS: list[str] = []  # removed when the benchmark ends
 
 
-def fresh_postgres() -> None:
+def fresh_postgres(url: str, template: str | None = None) -> None:
+    """An empty database at url, or a copy of the database named template."""
     import psycopg
 
-    base, name = POSTGRES_URL.rsplit("/", 1)
+    base, name = url.rsplit("/", 1)
     with psycopg.connect(f"{base}/postgres", autocommit=True, connect_timeout=5) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+
+
+def copy_database(database: str, source: dict, copy: dict) -> None:
+    """The database of source's settings as it is now, for the server with copy's settings."""
+    if database == "sqlite":
+        source_path, copy_path = (env["DATABASE_URL"].removeprefix("sqlite:///") for env in (source, copy))
+        with (
+            contextlib.closing(sqlite3.connect(source_path)) as original,
+            contextlib.closing(sqlite3.connect(copy_path)) as duplicate,
+        ):
+            original.backup(duplicate)
+    else:
+        fresh_postgres(copy["DATABASE_URL"], template=source["DATABASE_URL"].rsplit("/", 1)[1])
 
 
 def vacuum_postgres() -> None:
@@ -519,10 +542,10 @@ def vacuum_postgres() -> None:
         connection.execute("VACUUM ANALYZE")
 
 
-def flush_redis() -> None:
+def flush_redis(url: str) -> None:
     import redis
 
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    redis.Redis.from_url(url).flushdb()
 
 
 def prepare_database(env: dict) -> None:
@@ -610,24 +633,41 @@ def main_scenarios(panel: str, admin_path: str, cookie: str, common: str, rare: 
     ]
 
 
-def last_index_page() -> int:
-    match = re.search(rb"Page \d+ of (\d+)\.", fetch_checked("/")[0])
+def last_index_page(port: int = PORT) -> int:
+    match = re.search(rb"Page \d+ of (\d+)\.", fetch_checked("/", port=port)[0])
     return int(match.group(1)) if match else 1
+
+
+SMALLEST = "smallest:"  # the key prefix of a scenario run on the copy at the smallest size
+
+
+def smallest_scenarios(common: str, rare: str) -> list[Scenario]:
+    """The scale scenarios on the copy at the smallest size, under keys of their own."""
+    return [
+        replace(scenario, key=SMALLEST + scenario.key, label=f"{scenario.label} ({SIZES[0]:,} lessons)")
+        for scenario in scale_scenarios(last_index_page(SMALL_PORT), common, rare)
+    ]
 
 
 def bench_database(database: str, command: list[str], scratch: Path, commands: set) -> dict:
     """Everything for one database: the scale curve, the scenarios, memory, the baseline's drift."""
-    env = production_env(database, scratch)
+    env, small_env = production_env(database, scratch), production_env(database, scratch, small=True)
     common, rare = generator_words(env)
     if database == "postgres":
-        fresh_postgres()
-        flush_redis()
+        fresh_postgres(POSTGRES_URL)
+        flush_redis(REDIS_URL)
+        flush_redis(SMALL_REDIS_URL)
     started = time.monotonic()
     prepare_database(env)
     generator(env, "fill", str(SIZES[0]))
     if database == "postgres":
         vacuum_postgres()
+    # With more than one size, the smallest is measured on its copy in the same rounds as the largest.
+    compared = len(SIZES) > 1
+    if compared:
+        copy_database(database, env, small_env)
     server = Server(command, env, scratch / f"gunicorn-{database}.log")
+    small_server = Server(command, small_env, scratch / f"gunicorn-{database}-small.log", port=SMALL_PORT)
     result = {"scale": {}, "timings": {}}
     try:
         # The baseline: the lesson page's exact bytes, served by WhiteNoise, which finds files at start.
@@ -644,31 +684,44 @@ def bench_database(database: str, command: list[str], scratch: Path, commands: s
                     vacuum_postgres()
                 result["timings"][f"fill to {size}"] = round(time.monotonic() - started, 1)
                 print(f"  (filled to {size:,} lessons in {result['timings'][f'fill to {size}']} s)", flush=True)
+            if compared and size == SIZES[0]:
+                continue
             started = time.monotonic()
-            scenarios = baseline_scenarios() + scale_scenarios(last_index_page(), common, rare)
+            scenarios = [(server, s) for s in baseline_scenarios() + scale_scenarios(last_index_page(), common, rare)]
             if size == SIZES[-1]:
-                # At the largest size, every scenario, interleaved.
+                # At the largest size, every scenario, interleaved, and the smallest size's beside them.
+                if compared:
+                    small_server.start()
+                    scenarios += [(small_server, s) for s in smallest_scenarios(common, rare)]
                 generator(env, "admin-lesson")
                 cookie, admin_path = editor_session(env)
                 panels = re.findall(rf"{SEED_PATH}panels/([\w-]+)/".encode(), fetch_checked(SEED_PATH)[0])
                 if not panels:
                     raise BenchmarkError(f"{SEED_PATH} links to no panel")
                 panel = f"{SEED_PATH}panels/{panels[0].decode()}/"
-                scenarios += main_scenarios(panel, admin_path, f"Cookie: {cookie}", common, rare)
-            print(f"{database}, {size:,} lessons:", flush=True)
-            measured = run_rounds(server, scenarios, DURATION)
+                main = main_scenarios(panel, admin_path, f"Cookie: {cookie}", common, rare)
+                scenarios += [(server, s) for s in main]
+            beside = f" and {SIZES[0]:,}" if compared and size == SIZES[-1] else ""
+            print(f"{database}, {size:,}{beside} lessons:", flush=True)
+            measured = run_rounds(scenarios, DURATION)
             # The session key is no one's business.
             commands.update(
                 re.sub(r"Cookie: [^\s']+", "Cookie: sessionid=…", shlex.join(s.wrk_command(DURATION)))
-                for s in scenarios
+                for _, s in scenarios
             )
-            result["scale"][str(size)] = {key: value["median"] for key, value in measured.items()}
-            if size == SIZES[0]:
-                result["baseline_start"] = {key: measured[key]["median"] for key in ("baseline", "baseline-gzip")}
+            medians = {key: value["median"] for key, value in measured.items() if not key.startswith(SMALLEST)}
+            result["scale"][str(size)] = medians
+            if compared and size == SIZES[-1]:
+                result["scale"][str(SIZES[0])] = {
+                    key.removeprefix(SMALLEST): value["median"]
+                    for key, value in measured.items()
+                    if key.startswith(SMALLEST) or key.startswith("baseline")
+                }
+            result.setdefault("baseline_start", {key: medians[key] for key in ("baseline", "baseline-gzip")})
             result["timings"][f"runs at {size}"] = round(time.monotonic() - started, 1)
-        result["scenarios"] = measured
+        result["scenarios"] = {key: value for key, value in measured.items() if not key.startswith(SMALLEST)}
         print(f"{database}, the baseline again:", flush=True)
-        end = run_rounds(server, baseline_scenarios(), DURATION)
+        end = run_rounds([(server, s) for s in baseline_scenarios()], DURATION)
         result["baseline_end"] = {key: value["median"] for key, value in end.items()}
         result["memory_mb"] = server.worker_memory_mb()
         for key, value in result["scenarios"].items():
@@ -678,6 +731,7 @@ def bench_database(database: str, command: list[str], scratch: Path, commands: s
             result["page_weight"], result["lighthouse"] = browser_figures()
     finally:
         server.stop()
+        small_server.stop()
     return result
 
 
@@ -838,7 +892,10 @@ def markdown(report: dict, changes: str) -> str:
         "PostgreSQL's and Redis's own processes are not. After each fill, PostgreSQL gets the VACUUM ANALYZE "
         "that autovacuum would soon run in production. "
         f"Each scenario runs {ROUNDS} times, interleaved with the others, for {DURATION:g} s; the tables show "
-        "the medians. “No cache” adds a new `?bench=` parameter to every request so each one "
+        "the medians. The scale curve's smallest database is copied aside when it is filled and served by a "
+        "second gunicorn with the same command; it is measured in the same rounds as the largest, so that "
+        "each “at most N× its cost at the smallest size” compares figures taken in the same minute. "
+        "“No cache” adds a new `?bench=` parameter to every request so each one "
         "misses the page cache (and then writes it there); “warm cache” asks for one address, cached by a "
         "first request. The generated lessons are rendered as saving them in the admin would have "
         "(events/rendering.py). On SQLite the page cache is a folder in memory (tmpfs, /dev/shm), as "
@@ -847,7 +904,9 @@ def markdown(report: dict, changes: str) -> str:
         "",
         "Run it with `make bench` (it installs Debian's wrk; PostgreSQL must answer at "
         f"{POSTGRES_URL.rsplit('/', 1)[0]} and Redis at {REDIS_URL.rsplit('/', 1)[0]}; it uses the database "
-        f"`{POSTGRES_URL.rsplit('/', 1)[1]}`, Redis database {REDIS_URL.rsplit('/', 1)[1]} and port {PORT}). "
+        f"`{POSTGRES_URL.rsplit('/', 1)[1]}` and its copy `{SMALL_POSTGRES_URL.rsplit('/', 1)[1]}`, Redis "
+        f"databases {REDIS_URL.rsplit('/', 1)[1]} and {SMALL_REDIS_URL.rsplit('/', 1)[1]}, and ports {PORT} and "
+        f"{SMALL_PORT}). "
         "For a quicker trial: `BENCH_DATABASES=sqlite BENCH_SIZES=10,1000 BENCH_ROUNDS=1 "
         "BENCH_IMPORT_DOCUMENTS=0 make bench`; such a run says so below.",
         "",
@@ -877,7 +936,9 @@ def markdown(report: dict, changes: str) -> str:
         "python manage.py migrate --noinput",
         "python manage.py collectstatic --noinput --verbosity 0",
         "python manage.py import_lesson --publish content/lessons/*.txt",
-        *[f"python -m bench.generator fill {size}" for size in SIZES],
+        f"python -m bench.generator fill {SIZES[0]}",
+        f"# (copied aside: a second server on port {SMALL_PORT} serves the {SIZES[0]:,} lessons)",
+        *[f"python -m bench.generator fill {size}" for size in SIZES[1:]],
         "python -m bench.generator admin-lesson",
         "# The server:",
         info["gunicorn_command"],
