@@ -592,15 +592,17 @@ class LessonRendering(models.Model):
     when it is saved rather than on every visit (events/rendering.py keeps them current)."""
 
     lesson = models.OneToOneField(Lesson, on_delete=models.CASCADE, primary_key=True, related_name="rendering")
+    # The columns the lists read come before the page's large ones: SQLite reads a row's columns in
+    # order, through every page of each long value before the one it wants (migration 0013).
     # What made it: the templates and settings it was rendered with (rendering.renderer()).
     renderer = models.CharField(max_length=64)
-    article = models.TextField()  # from the title to the related lessons, with every panel closed
-    references = models.TextField(blank=True)  # the readings as references, for "Cite this lesson"
-    panels = models.JSONField(default=dict)  # each panel's anchor: its body, as htmx fetches it
     card = models.TextField(blank=True)  # the lesson in the index's list
     timeline_entry = models.TextField(blank=True)  # and on the timeline
     # When a related lesson scheduled then is published, and so is missing from `article`.
     expires_at = models.DateTimeField(null=True, blank=True)
+    article = models.TextField()  # from the title to the related lessons, with every panel closed
+    references = models.TextField(blank=True)  # the readings as references, for "Cite this lesson"
+    panels = models.JSONField(default=dict)  # each panel's anchor: its body, as htmx fetches it
 
     def __str__(self) -> str:
         return f"Rendering of {self.lesson_id}"

@@ -58,6 +58,9 @@ from .models import (
 TEMPLATE = "events/lesson.html"
 CARD = "events/index.html#card"
 TIMELINE_ENTRY = "events/timeline.html#entry"
+# The card is kept with its title and text left as slots: the index fills them with the title and
+# the key event, a search with them and its words marked, so both lists show the stored card.
+CARD_TITLE, CARD_TEXT = "\ue010", "\ue011"  # private-use characters, where nothing else is
 
 
 def renderer() -> str:
@@ -194,7 +197,7 @@ def _rendering_of(lesson: Lesson, *, expires_at) -> LessonRendering:
             )
             for section in lesson.all_panels
         },
-        card=render_to_string(CARD, {"lesson": lesson}),
+        card=render_to_string(CARD, {"lesson": lesson, "card_title": CARD_TITLE, "card_text": CARD_TEXT}),
         timeline_entry=render_to_string(TIMELINE_ENTRY, {"lesson": lesson}),
         expires_at=expires_at,
     )
@@ -207,6 +210,13 @@ def _first_publish_times_to_come(lesson_ids: list[int]) -> dict:
         lesson__in=lesson_ids, related__status=Lesson.Status.PUBLISHED, related__published_at__gt=timezone.now()
     )
     return dict(scheduled.values("lesson").annotate(first=Min("related__published_at")).values_list("lesson", "first"))
+
+
+def filled_card(card: str, title_html: str, text_html: str) -> SafeString:
+    """A stored card with its slots filled with HTML: the title, and the key event or a search's snippet."""
+    before_title, _, rest = card.partition(CARD_TITLE)
+    before_text, _, after_text = rest.partition(CARD_TEXT)
+    return SafeString(f"{before_title}{title_html}{before_text}{text_html}{after_text}")
 
 
 # Keeping renderings current.

@@ -38,7 +38,8 @@ lessons is found without searching all their text.
 
 Marking. The database marks matched words with two private-use characters; the text is then
 HTML-escaped and only those characters become <mark> tags. Only the page's lessons are marked,
-and a section's snippet is looked for only when the key event holds none of the words.
+and a section's snippet is looked for, in a query of its own, only for the lessons whose key
+event holds none of the words.
 
 The index without words, and the topics to filter by, are read with what is kept per content
 version (events.cache.derived_from_content): the count of published lessons, where each page
@@ -49,17 +50,17 @@ and the topics that published lessons have.
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from html import escape  # as Django's templates escape, without the check for lazy text
 from typing import NamedTuple
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import QuerySet
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
 from .cache import derived_from_content
 from .models import Lesson, Topic
-from .rendering import renderer
+from .rendering import filled_card, renderer
 
 PER_PAGE = 20
 # A search that matches more lessons than this shows this many, best first, and says there are
@@ -207,38 +208,48 @@ class _ByDate:
             return []  # the first page when there is none
         lessons_sql, params = self.conditions
         # Written out: Django takes longer to build this query than the database takes to run it.
-        # Each lesson comes as its card, rendered when it was saved (events/rendering.py), unless
-        # other templates rendered it (after an upgrade): that lesson's card is rendered on the page.
         sql = f"""
-            SELECT events_lesson.id, CASE WHEN stored.renderer = %s THEN stored.card END
-            FROM events_lesson LEFT JOIN events_lessonrendering stored ON stored.lesson_id = events_lesson.id
+            SELECT events_lesson.id, events_lesson.slug, events_lesson.title, events_lesson.summary, {_STORED_CARD}
+            FROM events_lesson
             WHERE {lessons_sql} AND event_date >= %s AND (event_date, title, events_lesson.id) >= (%s, %s, %s)
             ORDER BY event_date, title, events_lesson.id LIMIT %s"""
         event_date, title, pk = self.starts[page.start // PER_PAGE]
         with connection.cursor() as cursor:
             cursor.execute(sql, [renderer(), *params, event_date, event_date, title, pk, page.stop - page.start])
             rows = cursor.fetchall()
-        outdated = Lesson.objects.in_bulk([pk for pk, card in rows if card is None])
-        for lesson in outdated.values():
-            lesson.card = None
-        return [outdated[pk] if card is None else _StoredCard(mark_safe(card)) for pk, card in rows]  # noqa: S308
+        return _listed(
+            [(pk, slug, title, card, escape(title), escape(summary)) for pk, slug, title, summary, card in rows]
+        )
 
 
-class _StoredCard(NamedTuple):
-    """A lesson in the list, as its stored card."""
+# Each lesson's card, rendered when it was saved (events/rendering.py), unless other templates
+# rendered it (after an upgrade): that lesson's card is then rendered on the page.
+_STORED_CARD = """(SELECT card FROM events_lessonrendering
+    WHERE events_lessonrendering.lesson_id = events_lesson.id AND renderer = %s) AS card"""
 
+
+class ListedLesson(NamedTuple):
+    """A lesson in the list: its card, rendered when it was saved, with its title and text filled in."""
+
+    pk: int
+    slug: str
+    title: str
     card: SafeString
 
 
-def _with_urls(lessons: list[Lesson]) -> list[Lesson]:
-    """Give each lesson its address as `url`, as get_absolute_url() would, with one reverse() for all
-    (their addresses differ only by the slug, which needs no quoting)."""
-    if lessons:
-        first = lessons[0]
-        before, _, after = first.get_absolute_url().rpartition(first.slug)
-        for lesson in lessons:
-            lesson.url = f"{before}{lesson.slug}{after}"
-    return lessons
+def _listed(rows: list[tuple]) -> list:
+    """Each lesson of rows (id, slug, title, stored card or None, title HTML, text HTML) as a ListedLesson,
+    or, where its card is outdated, as the Lesson itself, whose card the page renders."""
+    outdated = Lesson.objects.in_bulk([pk for pk, _, _, card, _, _ in rows if card is None])
+    listed = []
+    for pk, slug, title, card, title_html, text_html in rows:
+        if card is None:
+            lesson = outdated[pk]
+            lesson.card, lesson.title_html, lesson.snippet_html = None, title_html, text_html
+            listed.append(lesson)
+        else:
+            listed.append(ListedLesson(pk, slug, title, filled_card(card, title_html, text_html)))
+    return listed
 
 
 def _conditions(lessons: QuerySet) -> tuple[str, list]:
@@ -283,8 +294,9 @@ class _Dialect:
     # The words as `first` looks for them, over the whole lesson: to mark the lessons it offered.
     first_marks: Callable[[list[str]], str]
     matches: str  # FROM and WHERE, with {lessons} for the conditions on the lessons that may be found
-    marked: str  # the columns title_marked, summary_marked and sections_marked
-    marked_params: Callable[[list[str]], list]  # the parameters of `marked`, from the words
+    marked: str  # the title and the key event with the words marked
+    snippet: str  # the part of the sections with the words, marked
+    snippet_params: Callable[[list[str]], list]  # the parameters of `snippet`, from the words
     rank: str  # lower for a better match
     among: str  # a condition on the matches: only the lessons of the given ids (a list of {ids} placeholders)
 
@@ -306,14 +318,9 @@ _DIALECTS = {
         matches="""
             FROM events_search CROSS JOIN events_lesson ON events_lesson.id = events_search.rowid
             WHERE events_search MATCH %s AND {lessons}""",
-        # The part of the sections is only shown, and so only looked for, when the key event has no
-        # word (looking for it reads the whole text of the lesson).
-        marked=f"""
-            highlight(events_search, 0, '{_START}', '{_END}') AS title_marked,
-            highlight(events_search, 1, '{_START}', '{_END}') AS summary_marked,
-            CASE WHEN instr(highlight(events_search, 1, '{_START}', '{_END}'), '{_START}') THEN ''
-                ELSE snippet(events_search, 2, '{_START}', '{_END}', '', {_SNIPPET_WORDS}) END AS sections_marked""",
-        marked_params=lambda words: [],
+        marked=f"highlight(events_search, 0, '{_START}', '{_END}'), highlight(events_search, 1, '{_START}', '{_END}')",
+        snippet=f"snippet(events_search, 2, '{_START}', '{_END}', '', {_SNIPPET_WORDS})",
+        snippet_params=lambda words: [],
         # bm25() is lower for a better match; a word in the title counts most.
         rank="bm25(events_search, 10.0, 4.0, 1.0)",
         # The range lets the search index skip to the lessons; `+` keeps the list from being read as
@@ -329,14 +336,12 @@ _DIALECTS = {
             CROSS JOIN to_tsquery('english', %s) AS query
             WHERE events_search.{document} @@ query AND {lessons}""",
         marked=f"""
-            ts_headline('english', events_search.title, query, 'HighlightAll=true, {_HEADLINE}') AS title_marked,
-            ts_headline('english', events_search.summary, query, 'HighlightAll=true, {_HEADLINE}') AS summary_marked,
-            CASE WHEN strpos(ts_headline('english', events_search.summary, query, 'HighlightAll=true, {_HEADLINE}'),
-                    '{_START}') > 0 THEN ''
-                ELSE ts_headline('english', {_NEAR_FIRST_WORD}, query,
-                    'MaxWords={_SNIPPET_WORDS}, MinWords=15, {_HEADLINE}') END AS sections_marked""",
+            ts_headline('english', events_search.title, query, 'HighlightAll=true, {_HEADLINE}'),
+            ts_headline('english', events_search.summary, query, 'HighlightAll=true, {_HEADLINE}')""",
+        snippet=f"""ts_headline('english', {_NEAR_FIRST_WORD}, query,
+            'MaxWords={_SNIPPET_WORDS}, MinWords=15, {_HEADLINE}')""",
         # The first word where it starts a word in the sections, twice (see _NEAR_FIRST_WORD).
-        marked_params=lambda words: [f" {words[0]}"] * 2,
+        snippet_params=lambda words: [f" {words[0]}"] * 2,
         rank="-ts_rank(events_search.document, query)",
         among="events_search.lesson_id BETWEEN %s AND %s AND events_search.lesson_id IN ({ids})",
     ),
@@ -378,26 +383,50 @@ class _Matches:
         if not self.more:
             return len(found)
         in_title = self._found(title_query, self._matches(title_document), MAX_FOUND)
-        offered = dict.fromkeys(row[-1] for group in (in_title, in_heading, found) for row in sorted(group))
+        groups = (in_title, in_heading) if found is in_heading else (in_title, in_heading, found)
+        offered = dict.fromkeys(row[-1] for group in groups for row in sorted(group))
         self.offered = list(offered)[:MAX_FOUND]
         return len(self.offered)
 
-    def __getitem__(self, page: slice) -> list[Lesson]:
+    def __getitem__(self, page: slice) -> list:
         if self.more:
             return self._marked_in_order(self.offered[page])
         # The page's lessons are chosen first, by rank alone; only they are then marked, which costs
         # far more than ranking (the database would otherwise mark every match before sorting).
         best_first = f"{self.dialect.rank}, events_lesson.event_date, events_lesson.title"
         sql = f"""
-            SELECT events_lesson.id, events_lesson.title, events_lesson.slug, events_lesson.event_date,
-                events_lesson.date_precision, events_lesson.summary, {self.dialect.marked}
+            {self._marked_columns()}
             {self.matches} AND events_lesson.id IN (
                 SELECT events_lesson.id {self.matches} ORDER BY {best_first} LIMIT %s OFFSET %s
             )
             ORDER BY {best_first}"""
-        params = [*self.dialect.marked_params(self.words), *self.params, *self.params]
-        lessons = Lesson.objects.raw(sql, [*params, page.stop - page.start, page.start])
-        return _with_urls([_marked(lesson) for lesson in lessons])
+        return _listed(self._marked_rows(sql, [*self.params, *self.params, page.stop - page.start, page.start]))
+
+    def _marked_columns(self) -> str:
+        """Each lesson's id, slug, title and stored card, and its title and key event with the words marked."""
+        columns = "events_lesson.id, events_lesson.slug, events_lesson.title"
+        return f"SELECT {columns}, {_STORED_CARD}, {self.dialect.marked}"
+
+    def _marked_rows(self, sql: str, params: list) -> list[tuple]:
+        """The rows of `sql` (which starts with _marked_columns()) for _listed(): the title and text as
+        HTML with the words marked, the text being the key event if the words are in it, else the part
+        of the sections where they are (looked for only then: it reads the whole of the lesson's text)."""
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [renderer(), *params])
+            rows = cursor.fetchall()
+        snippets = self._snippets([row[0] for row in rows if _START not in row[5]])
+        return [(*row[:4], *_marked(*row[4:], snippets.get(row[0], ""))) for row in rows]
+
+    def _snippets(self, ids: list[int]) -> dict[int, str]:
+        if not ids:
+            return {}
+        sql = f"SELECT events_lesson.id, {self.dialect.snippet} {self.matches} AND {self._among(ids)}"
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*self.dialect.snippet_params(self.words), *self.params, min(ids), max(ids), *ids])
+            return dict(cursor.fetchall())
+
+    def _among(self, ids: list[int]) -> str:
+        return self.dialect.among.format(ids=", ".join(["%s"] * len(ids)))
 
     def _matches(self, document: str) -> str:
         return self.dialect.matches.format(lessons=self.lessons_sql, document=document)
@@ -415,27 +444,17 @@ class _Matches:
     def _marked_in_order(self, ids: list[int]) -> list[Lesson]:
         if not ids:
             return []
-        among = self.dialect.among.format(ids=", ".join(["%s"] * len(ids)))
-        sql = f"""
-            SELECT events_lesson.id, events_lesson.title, events_lesson.slug, events_lesson.event_date,
-                events_lesson.date_precision, events_lesson.summary, {self.dialect.marked}
-            {self.matches} AND {among}"""
-        params = [*self.dialect.marked_params(self.words), *self.params, min(ids), max(ids), *ids]
-        lessons = {lesson.id: lesson for lesson in Lesson.objects.raw(sql, params)}
-        return _with_urls([_marked(lessons[pk]) for pk in ids if pk in lessons])
+        sql = f"{self._marked_columns()} {self.matches} AND {self._among(ids)}"
+        rows = {row[0]: row for row in self._marked_rows(sql, [*self.params, min(ids), max(ids), *ids])}
+        return _listed([rows[pk] for pk in ids if pk in rows])
 
 
-def _marked(lesson: Lesson) -> Lesson:
-    """Give a found lesson its title and snippet as HTML: the key event if the words are in it,
-    else the part of its sections where they are, else the key event unmarked. Its card is made on
-    the page, not the stored one (templates/events/index.html)."""
-    lesson.card = None  # and said so: the template looks for it, and a missing attribute costs more
-    lesson.title_html = _mark(lesson.title_marked)
-    if _START in lesson.summary_marked or _START not in lesson.sections_marked:
-        lesson.snippet_html = _mark(lesson.summary_marked)
-    else:
-        lesson.snippet_html = _mark(f"… {_plain(lesson.sections_marked)} …")
-    return lesson
+def _marked(title: str, summary: str, sections: str) -> tuple[SafeString, SafeString]:
+    """A found lesson's title and text as HTML, from the database's marks: the key event if the words
+    are in it, else the part of its sections where they are, else the key event unmarked."""
+    if _START in summary or _START not in sections:
+        return _mark(title), _mark(summary)
+    return _mark(title), _mark(f"… {_plain(sections)} …")
 
 
 def _plain(markdown: str) -> str:
@@ -445,4 +464,4 @@ def _plain(markdown: str) -> str:
 
 def _mark(text: str) -> SafeString:
     html = _MARKED.sub(r"<mark>\1</mark>", escape(text))
-    return mark_safe(html.replace(_START, "").replace(_END, ""))  # the text was escaped above
+    return SafeString(html.replace(_START, "").replace(_END, ""))  # the text was escaped above

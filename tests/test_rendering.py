@@ -264,21 +264,29 @@ def test_a_deleted_topic_leaves_its_lessons_pages(lesson, client, django_capture
 # The lesson's card in the index
 
 
-def test_the_index_shows_each_lessons_card_as_rendered_when_it_was_saved(lesson, client):
+def test_the_index_and_a_search_show_each_lessons_card_as_rendered_when_it_was_saved(lesson, client):
     card = stored(lesson).card
-    assert 'href="/lessons/a-lesson/"' in card and "Something happened." in card
-    LessonRendering.objects.filter(pk=lesson.pk).update(card=card.replace("Something happened.", "As stored."))
+    assert 'href="/lessons/a-lesson/"' in card and "16 July 1960" in card
+    LessonRendering.objects.filter(pk=lesson.pk).update(card=card.replace("16 July 1960", "As stored"))
 
-    assert "As stored." in text_of(client.get("/"))
+    index = client.get("/").content.decode()
+    found = client.get("/?q=happened").content.decode()
+
+    # The stored card, with the title and key event filled in: as they are, or with the words marked.
+    assert '<a href="/lessons/a-lesson/">A Lesson</a>' in index and "As stored" in index
+    assert "<p class=\"lesson-snippet\">Something happened.</p>" in index
+    assert "As stored" in found and "Something <mark>happened</mark>." in found
 
 
 def test_a_card_made_by_other_templates_is_rendered_again_on_the_index(lesson, client):
     LessonRendering.objects.filter(pk=lesson.pk).update(renderer="older", card="<li>Old markup</li>")
 
     page = text_of(client.get("/"))
+    found = client.get("/?q=happened").content.decode()
 
     assert "Old markup" not in page
     assert '<a href="/lessons/a-lesson/">A Lesson</a>' in page and "Something happened." in page
+    assert "Old markup" not in found and "Something <mark>happened</mark>." in found
 
 
 def test_the_render_lessons_command_renders_every_lesson(make_lesson):
@@ -315,4 +323,4 @@ def test_import_lesson_renders_the_lessons_it_imports(db):
 
     lesson = Lesson.objects.get()
     assert "Bucharest meeting" in "".join(stored(lesson).panels.values())
-    assert "USSR&#x27;s Withdrawal from China" in stored(lesson).card
+    assert 'href="/lessons/ussrs-withdrawal-from-china/"' in stored(lesson).card
