@@ -297,6 +297,7 @@ class _Dialect:
     marked: str  # the title and the key event with the words marked
     snippet: str  # the part of the sections with the words, marked
     snippet_params: Callable[[list[str]], list]  # the parameters of `snippet`, from the words
+    sections: str  # the id and sections of each lesson of a list of ids ({ids} placeholders)
     rank: str  # lower for a better match
     among: str  # a condition on the matches: only the lessons of the given ids (a list of {ids} placeholders)
 
@@ -321,6 +322,7 @@ _DIALECTS = {
         marked=f"highlight(events_search, 0, '{_START}', '{_END}'), highlight(events_search, 1, '{_START}', '{_END}')",
         snippet=f"snippet(events_search, 2, '{_START}', '{_END}', '', {_SNIPPET_WORDS})",
         snippet_params=lambda words: [],
+        sections="SELECT rowid, sections FROM events_search WHERE rowid IN ({ids})",
         # bm25() is lower for a better match; a word in the title counts most.
         rank="bm25(events_search, 10.0, 4.0, 1.0)",
         # The range lets the search index skip to the lessons; `+` keeps the list from being read as
@@ -342,6 +344,7 @@ _DIALECTS = {
             'MaxWords={_SNIPPET_WORDS}, MinWords=15, {_HEADLINE}')""",
         # The first word where it starts a word in the sections, twice (see _NEAR_FIRST_WORD).
         snippet_params=lambda words: [f" {words[0]}"] * 2,
+        sections="SELECT lesson_id, sections FROM events_search WHERE lesson_id IN ({ids})",
         rank="-ts_rank(events_search.document, query)",
         among="events_search.lesson_id BETWEEN %s AND %s AND events_search.lesson_id IN ({ids})",
     ),
@@ -414,16 +417,31 @@ class _Matches:
         with connection.cursor() as cursor:
             cursor.execute(sql, [renderer(), *params])
             rows = cursor.fetchall()
-        snippets = self._snippets([row[0] for row in rows if _START not in row[5]])
+        # (id, title_marked, summary_marked) are row[0], row[4] and row[5].
+        snippets = self._snippets([(row[0], _START in row[4]) for row in rows if _START not in row[5]])
         return [(*row[:4], *_marked(*row[4:], snippets.get(row[0], ""))) for row in rows]
 
-    def _snippets(self, ids: list[int]) -> dict[int, str]:
-        if not ids:
+    def _snippets(self, lessons: list[tuple[int, bool]]) -> dict[int, str]:
+        """The part of each lesson's sections where the words are, marked, for each (id, whether its title
+        holds a word). Found in the text where a word starts as typed, which costs a tenth of the
+        database's snippet (FTS5's reads and splits the whole text); by the database only where the
+        words are in neither the title nor the key event, so in the sections in another form ("treaties")."""
+        if not lessons:
             return {}
-        sql = f"SELECT events_lesson.id, {self.dialect.snippet} {self.matches} AND {self._among(ids)}"
+        ids = [pk for pk, _ in lessons]
+        placeholders = ", ".join(["%s"] * len(ids))
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*self.dialect.snippet_params(self.words), *self.params, min(ids), max(ids), *ids])
-            return dict(cursor.fetchall())
+            cursor.execute(self.dialect.sections.format(ids=placeholders), ids)
+            near = {pk: _near_words(sections, self.words) for pk, sections in cursor.fetchall()}
+        snippets = {pk: snippet for pk, snippet in near.items() if snippet is not None}
+        elsewhere = [pk for pk, in_title in lessons if pk not in snippets and not in_title]
+        if elsewhere:
+            sql = f"SELECT events_lesson.id, {self.dialect.snippet} {self.matches} AND {self._among(elsewhere)}"
+            params = [*self.dialect.snippet_params(self.words), *self.params, min(elsewhere), max(elsewhere)]
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [*params, *elsewhere])
+                snippets.update(cursor.fetchall())
+        return snippets
 
     def _among(self, ids: list[int]) -> str:
         return self.dialect.among.format(ids=", ".join(["%s"] * len(ids)))
@@ -447,6 +465,35 @@ class _Matches:
         sql = f"{self._marked_columns()} {self.matches} AND {self._among(ids)}"
         rows = {row[0]: row for row in self._marked_rows(sql, [*self.params, min(ids), max(ids), *ids])}
         return _listed([rows[pk] for pk in ids if pk in rows])
+
+
+def _near_words(text: str, words: list[str]) -> str | None:
+    """About _SNIPPET_WORDS words of text around the first place where a word starts with one of the
+    words, each such word marked as the database marks them; None if there is none."""
+    found = re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\w*", re.IGNORECASE)
+    lowered = text.lower()
+    if len(lowered) == len(text):  # str.find() is ten times as fast as the pattern on a long text
+        start = min((at for at in (_word_start(lowered, word) for word in words) if at >= 0), default=-1)
+    else:  # a letter whose lower case is two ("İ"): the places differ
+        first = found.search(text)
+        start = first.start() if first else -1
+    if start < 0:
+        return None
+    while start and not text[start - 1].isspace():  # from the start of the word it is in ("(Treaty")
+        start -= 1
+    # A third of the words before it and the rest after, from as much text as they can take up.
+    reach = 12 * _SNIPPET_WORDS
+    before = text[max(0, start - reach) : start].split()[1 if start > reach else 0 :][-(_SNIPPET_WORDS // 3) :]
+    after = text[start : start + 2 * reach].split()[: _SNIPPET_WORDS - len(before)]
+    return found.sub(lambda word: f"{_START}{word.group()}{_END}", " ".join(before + after))
+
+
+def _word_start(lowered: str, word: str) -> int:
+    """Where a word first starts with `word` in the lower-case text, or -1."""
+    at = lowered.find(word)
+    while at > 0 and lowered[at - 1].isalnum():
+        at = lowered.find(word, at + 1)
+    return at
 
 
 def _marked(title: str, summary: str, sections: str) -> tuple[SafeString, SafeString]:

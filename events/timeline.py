@@ -63,10 +63,11 @@ class TimelineOutline:
 class TimelinePage:
     decades: list[dict]  # each decade on the page: its start ("1960"), whether it is continued, its events
     decade_links: list[tuple[str, str]]  # each decade ("1960") and its address, on the page where it starts
-    page: int
-    page_count: int
+    paged: bool  # there is more than one page
+    page: str  # numbers as text, as in decade_links
+    page_count: str
     page_years: str
-    previous: dict | None
+    previous: dict | None  # the page before: its number and years
     next: dict | None
 
 
@@ -97,11 +98,12 @@ def timeline_page(page: str, *, per_page: int) -> TimelinePage:
             (str(decade), f"{'' if first == number else f'?page={first}'}#decade-{decade}")
             for decade, first in outline.decade_pages.items()
         ],
-        page=number,
-        page_count=outline.page_count,
+        paged=outline.page_count > 1,
+        page=str(number),
+        page_count=str(outline.page_count),
         page_years=labels[number - 1] if labels else "",
-        previous={"number": number - 1, "years": labels[number - 2]} if number > 1 else None,
-        next={"number": number + 1, "years": labels[number]} if number < outline.page_count else None,
+        previous={"number": str(number - 1), "years": labels[number - 2]} if number > 1 else None,
+        next={"number": str(number + 1), "years": labels[number]} if number < outline.page_count else None,
     )
 
 
