@@ -7,8 +7,9 @@ event (summary) and the text of all its sections (heading, then Markdown body), 
 words of a search may be found in different parts of one lesson. On SQLite the table is an FTS5
 virtual table (Porter stemming); on PostgreSQL an ordinary table whose generated, stored
 tsvector (English stemming; title weighted A, key event B, sections C) has a GIN index.
-Migration 0009 creates it and fills it; migration 0011 adds, on PostgreSQL, vectors of the title
-alone and of the title with the key event, each with a GIN index of its own (see Many matches).
+Migration 0009 creates it and fills it; migration 0012 adds, on PostgreSQL, vectors of the title
+alone and of the title with the key event, each with a GIN index of its own, and migration 0014,
+on SQLite, an FTS5 table of the titles alone, events_search_title (see Many matches).
 
 Keeping it correct. Database triggers on events_lesson and events_section, created by the same
 migration, write a lesson's row whenever the lesson or one of its sections is inserted, changed
@@ -265,7 +266,9 @@ def _fts5_query(words: list[str]) -> str:
 
 def _fts5_first(words: list[str]) -> list[tuple[str, str]]:
     every_word = _fts5_whole_words(words)
-    return [(f"{{title}} : ({every_word})", ""), (f"{{title summary}} : ({every_word})", "")]
+    # The titles have a table of their own (migration 0014): in events_search, FTS5 would find a word in
+    # the title by reading its matches in every column.
+    return [(every_word, "events_search_title"), (f"{{title summary}} : ({every_word})", "events_search")]
 
 
 def _fts5_whole_words(words: list[str]) -> str:
@@ -294,6 +297,7 @@ class _Dialect:
     # The words as `first` looks for them, over the whole lesson: to mark the lessons it offered.
     first_marks: Callable[[list[str]], str]
     matches: str  # FROM and WHERE, with {lessons} for the conditions on the lessons that may be found
+    document: str  # the {document} of `matches` that holds the whole lesson
     marked: str  # the title and the key event with the words marked
     snippet: str  # the part of the sections with the words, marked
     snippet_params: Callable[[list[str]], list]  # the parameters of `snippet`, from the words
@@ -317,8 +321,9 @@ _DIALECTS = {
         first=_fts5_first,
         first_marks=_fts5_whole_words,
         matches="""
-            FROM events_search CROSS JOIN events_lesson ON events_lesson.id = events_search.rowid
-            WHERE events_search MATCH %s AND {lessons}""",
+            FROM {document} CROSS JOIN events_lesson ON events_lesson.id = {document}.rowid
+            WHERE {document} MATCH %s AND {lessons}""",
+        document="events_search",
         marked=f"highlight(events_search, 0, '{_START}', '{_END}'), highlight(events_search, 1, '{_START}', '{_END}')",
         snippet=f"snippet(events_search, 2, '{_START}', '{_END}', '', {_SNIPPET_WORDS})",
         snippet_params=lambda words: [],
@@ -337,6 +342,7 @@ _DIALECTS = {
             FROM events_search JOIN events_lesson ON events_lesson.id = events_search.lesson_id
             CROSS JOIN to_tsquery('english', %s) AS query
             WHERE events_search.{document} @@ query AND {lessons}""",
+        document="document",
         marked=f"""
             ts_headline('english', events_search.title, query, 'HighlightAll=true, {_HEADLINE}'),
             ts_headline('english', events_search.summary, query, 'HighlightAll=true, {_HEADLINE}')""",
@@ -366,7 +372,7 @@ class _Matches:
         # search index as the outer loop: without statistics, SQLite would rather walk every published
         # lesson and look each one up in the index.
         self.lessons_sql, self.lessons_params = _conditions(lessons)
-        self.matches = self._matches("document")
+        self.matches = self._matches(self.dialect.document)
         self.params = [self.dialect.query(words), *self.lessons_params]
         self.more = False
         self.offered: list[int] = []  # when there are more: the ids of the lessons offered, in order

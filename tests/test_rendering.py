@@ -274,7 +274,7 @@ def test_the_index_and_a_search_show_each_lessons_card_as_rendered_when_it_was_s
 
     # The stored card, with the title and key event filled in: as they are, or with the words marked.
     assert '<a href="/lessons/a-lesson/">A Lesson</a>' in index and "As stored" in index
-    assert "<p class=\"lesson-snippet\">Something happened.</p>" in index
+    assert '<p class="lesson-snippet">Something happened.</p>' in index
     assert "As stored" in found and "Something <mark>happened</mark>." in found
 
 

@@ -438,6 +438,24 @@ def test_a_word_in_more_key_events_than_can_be_listed_offers_them_marked(client,
     assert text_of(response).count("<mark>") >= 3  # each offered lesson shows where the word is
 
 
+def test_a_lesson_retitled_or_deleted_is_offered_first_by_its_title_as_it_is_now(client, make_lesson, monkeypatch):
+    monkeypatch.setattr(search_module, "MAX_FOUND", 3)
+    for n in range(4):
+        make_lesson(f"council-{n}", title=f"Meeting {n}", summary="The council met.")
+    retitled = make_lesson("rome", title="Council of Rome", summary="The council met.")
+    make_lesson("nicaea", title="Council of Nicaea", summary="The council met.").delete()
+    retitled.title = "Meeting in Rome"
+    retitled.save()
+    renamed = Lesson.objects.get(slug="council-3")
+    renamed.title = "Council of Trent"
+    renamed.save()
+
+    titles = found_titles(search(client, "council"))
+
+    assert titles[0] == "Council of Trent"
+    assert "Council of Rome" not in titles and "Council of Nicaea" not in titles
+
+
 def test_a_word_in_as_many_lessons_as_can_be_listed_gives_the_exact_count(client, make_lesson, monkeypatch):
     monkeypatch.setattr(search_module, "MAX_FOUND", 3)
     for n in range(3):
@@ -608,7 +626,7 @@ def test_every_index_trigger_is_in_place_after_all_migrations(db):
         query = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'events_search_%%'"
         expected = {
             f"events_search_{table}_{event}"
-            for table in ["lesson", "section"]
+            for table in ["lesson", "section", "title"]
             for event in ["insert", "update", "delete"]
         }
     else:
