@@ -21,6 +21,7 @@ As a command (DATABASE_URL picks the database, as for manage.py):
 
 import argparse
 import datetime
+import importlib
 import multiprocessing
 import os
 import random
@@ -447,35 +448,45 @@ def _section_row(lesson: Lesson, parsed: ParsedSection, order: int, taken: set[s
     return section
 
 
+POSTGRES_ROW_TRIGGERS = [("events_lesson", "events_search_lesson"), ("events_section", "events_search_section")]
+
+
 @contextmanager
 def _indexing_each_lesson_once():
     """
     Within a transaction, have the search index (events/search.py) see the lessons made in it.
 
-    The index's triggers do that by themselves on every database, one row at a time: a
-    section's insert indexes its lesson's text again. On SQLite that costs little; on
-    PostgreSQL, where each time means a new tsvector and GIN entries, it is most of the time
-    a fill takes (105 s for 10,000 lessons instead of 45, on a busy two-core machine). So there the row triggers
-    are switched off for the transaction (ALTER TABLE takes the table's lock until it ends),
-    and each new lesson is then indexed once, by the migration's own events_search_refresh().
+    The index's triggers do that by themselves on every database, one row at a time: a section's
+    insert indexes its lesson's text again, eight times for a lesson of eight sections. On
+    PostgreSQL, where each time means a new tsvector and GIN entries, that was most of the time a
+    fill takes (105 s for 10,000 lessons instead of 45, on a busy two-core machine), and on SQLite
+    a third of it. So the section trigger is switched off for the transaction (on PostgreSQL, ALTER
+    TABLE takes the table's lock until it ends; on SQLite, dropping and making it again is part of
+    the transaction), and each new lesson is then indexed once, with the migration's own SQL.
     """
-    if connection.vendor != "postgresql":
-        yield
-        return
-    triggers = [("events_lesson", "events_search_lesson"), ("events_section", "events_search_section")]
+    search = importlib.import_module("events.migrations.0009_search")
     with connection.cursor() as cursor:
-        # Foreign keys checked at each statement, not at commit: ALTER TABLE refuses to run while checks wait.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        for table, trigger in triggers:
-            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
-        # Read under the lock ALTER TABLE took: no one else adds lessons until the transaction ends.
+        if connection.vendor == "postgresql":
+            # Foreign keys checked at each statement, not at commit: ALTER TABLE refuses to run while checks wait.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            for table, trigger in POSTGRES_ROW_TRIGGERS:
+                cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
+        else:
+            cursor.execute("DROP TRIGGER events_search_section_insert")
+        # Read where no one else adds lessons until the transaction ends (the lock, or SQLite's one writer).
         cursor.execute("SELECT coalesce(max(id), 0) FROM events_lesson")
         (last_id,) = cursor.fetchone()
         yield
-        for table, trigger in triggers:
-            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
-        cursor.execute("SELECT events_search_refresh(id) FROM events_lesson WHERE id > %s", [last_id])
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        if connection.vendor == "postgresql":
+            for table, trigger in POSTGRES_ROW_TRIGGERS:
+                cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
+            cursor.execute("SELECT events_search_refresh(id) FROM events_lesson WHERE id > %s", [last_id])
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        else:
+            name = "events_search_section_insert"
+            cursor.execute(f"CREATE TRIGGER {name} {search.SQLITE_TRIGGERS[name]}")
+            sections = search.SQLITE_SECTIONS.format(lesson="events_search.rowid")
+            cursor.execute(f"UPDATE events_search SET sections = {sections} WHERE rowid > %s", [last_id])
 
 
 def fill_database(total: int) -> int:

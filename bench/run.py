@@ -627,7 +627,7 @@ def main_scenarios(panel: str, admin_path: str, cookie: str, common: str, rare: 
             "Admin change page, 30 sections, 10 readings (editor)",
             admin_path,
             headers=(cookie,),
-            seconds=4,
+            seconds=2,
             **one,
         ),
     ]
