@@ -50,7 +50,8 @@ PORT = int(os.environ.get("BENCH_PORT", "8100"))
 POSTGRES_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
 # The smallest size of the scale curve stays in a copy of its own, served on the next port and
-# measured in the same rounds as the largest: growth compares figures taken in the same minute.
+# measured in the same rounds as the largest, each run right after the largest's: growth compares
+# figures taken seconds apart.
 SMALL_POSTGRES_URL = f"{POSTGRES_URL}_small"
 SMALL_REDIS_URL = f"{REDIS_URL.rsplit('/', 1)[0]}/{int(REDIS_URL.rsplit('/', 1)[1]) + 1}"
 SMALL_PORT = PORT + 1
@@ -689,10 +690,17 @@ def bench_database(database: str, command: list[str], scratch: Path, commands: s
             started = time.monotonic()
             scenarios = [(server, s) for s in baseline_scenarios() + scale_scenarios(last_index_page(), common, rare)]
             if size == SIZES[-1]:
-                # At the largest size, every scenario, interleaved, and the smallest size's beside them.
+                # At the largest size, every scenario, interleaved; each scale scenario's run at the smallest
+                # size right after its own, so that the two are as close in time as they can be.
                 if compared:
                     small_server.start()
-                    scenarios += [(small_server, s) for s in smallest_scenarios(common, rare)]
+                    smallest = {s.key.removeprefix(SMALLEST): s for s in smallest_scenarios(common, rare)}
+                    paired = []
+                    for server_scenario in scenarios:
+                        paired.append(server_scenario)
+                        if server_scenario[1].key in smallest:
+                            paired.append((small_server, smallest[server_scenario[1].key]))
+                    scenarios = paired
                 generator(env, "admin-lesson")
                 cookie, admin_path = editor_session(env)
                 panels = re.findall(rf"{SEED_PATH}panels/([\w-]+)/".encode(), fetch_checked(SEED_PATH)[0])
@@ -893,8 +901,9 @@ def markdown(report: dict, changes: str) -> str:
         "that autovacuum would soon run in production. "
         f"Each scenario runs {ROUNDS} times, interleaved with the others, for {DURATION:g} s; the tables show "
         "the medians. The scale curve's smallest database is copied aside when it is filled and served by a "
-        "second gunicorn with the same command; it is measured in the same rounds as the largest, so that "
-        "each “at most N× its cost at the smallest size” compares figures taken in the same minute. "
+        "second gunicorn with the same command; each scale scenario runs on it right after its run at the "
+        "largest size, so that each “at most N× its cost at the smallest size” compares figures taken "
+        "seconds apart. "
         "“No cache” adds a new `?bench=` parameter to every request so each one "
         "misses the page cache (and then writes it there); “warm cache” asks for one address, cached by a "
         "first request. The generated lessons are rendered as saving them in the admin would have "
