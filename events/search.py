@@ -39,8 +39,9 @@ lessons is found without searching all their text.
 
 Marking. The database marks matched words with two private-use characters; the text is then
 HTML-escaped and only those characters become <mark> tags. Only the page's lessons are marked,
-and a section's snippet is looked for, in a query of its own, only for the lessons whose key
-event holds none of the words.
+and the part of the sections to show is looked for only for the lessons whose key event holds
+none of the words: in their text, where a word starts as typed (the database's snippet function
+reads and splits a lesson's whole text), and by the database only for a word there in another form.
 
 The index without words, and the topics to filter by, are read with what is kept per content
 version (events.cache.derived_from_content): the count of published lessons, where each page
