@@ -58,11 +58,12 @@ from typing import NamedTuple
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import QuerySet
+from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
 from .cache import derived_from_content
 from .models import Lesson, Topic
-from .rendering import filled_card, renderer
+from .rendering import CARD, filled_card, renderer
 
 PER_PAGE = 20
 # A search that matches more lessons than this shows this many, best first, and says there are
@@ -103,9 +104,14 @@ class Found:
     text: str  # the search as typed, shortened to MAX_QUERY_LENGTH
     searching: bool  # the text holds words to find
     filtered: bool  # some topics are chosen
-    page: Page  # its lessons carry title_html and snippet_html, with matched words marked
+    page: Page  # of ListedLessons: their cards show the matched words marked
     filters: list[TopicFilter]
     more: bool = False  # more lessons match than the page's paginator counts (MAX_FOUND)
+
+    @property
+    def cards(self) -> SafeString:
+        """The page's lessons, each as its card."""
+        return SafeString("".join(lesson.card for lesson in self.page.object_list))
 
 
 def find_lessons(text: str = "", *, topics: Iterable[str] = (), page: int | str | None = 1) -> Found:
@@ -239,18 +245,19 @@ class ListedLesson(NamedTuple):
     card: SafeString
 
 
-def _listed(rows: list[tuple]) -> list:
-    """Each lesson of rows (id, slug, title, stored card or None, title HTML, text HTML) as a ListedLesson,
-    or, where its card is outdated, as the Lesson itself, whose card the page renders."""
+def _listed(rows: list[tuple]) -> list[ListedLesson]:
+    """Each lesson of rows (id, slug, title, stored card or None, title HTML, text HTML) with its card:
+    the stored one filled in, or, where that is outdated, one rendered now."""
     outdated = Lesson.objects.in_bulk([pk for pk, _, _, card, _, _ in rows if card is None])
     listed = []
     for pk, slug, title, card, title_html, text_html in rows:
         if card is None:
             lesson = outdated[pk]
-            lesson.card, lesson.title_html, lesson.snippet_html = None, title_html, text_html
-            listed.append(lesson)
+            lesson.title_html, lesson.snippet_html = title_html, text_html
+            card = render_to_string(CARD, {"lesson": lesson})
         else:
-            listed.append(ListedLesson(pk, slug, title, filled_card(card, title_html, text_html)))
+            card = filled_card(card, title_html, text_html)
+        listed.append(ListedLesson(pk, slug, title, card))
     return listed
 
 
@@ -299,7 +306,7 @@ class _Dialect:
     first_marks: Callable[[list[str]], str]
     matches: str  # FROM and WHERE, with {lessons} for the conditions on the lessons that may be found
     document: str  # the {document} of `matches` that holds the whole lesson
-    marked: str  # the title and the key event with the words marked
+    marked: str  # the title and the key event with the words marked, and the sections or NULL
     snippet: str  # the part of the sections with the words, marked
     snippet_params: Callable[[list[str]], list]  # the parameters of `snippet`, from the words
     sections: str  # the id and sections of each lesson of a list of ids ({ids} placeholders)
@@ -325,7 +332,10 @@ _DIALECTS = {
             FROM {document} CROSS JOIN events_lesson ON events_lesson.id = {document}.rowid
             WHERE {document} MATCH %s AND {lessons}""",
         document="events_search",
-        marked=f"highlight(events_search, 0, '{_START}', '{_END}'), highlight(events_search, 1, '{_START}', '{_END}')",
+        # With the sections: FTS5 reads the whole row for highlight().
+        marked=f"""
+            highlight(events_search, 0, '{_START}', '{_END}'), highlight(events_search, 1, '{_START}', '{_END}'),
+            events_search.sections""",
         snippet=f"snippet(events_search, 2, '{_START}', '{_END}', '', {_SNIPPET_WORDS})",
         snippet_params=lambda words: [],
         sections="SELECT rowid, sections FROM events_search WHERE rowid IN ({ids})",
@@ -346,7 +356,8 @@ _DIALECTS = {
         document="document",
         marked=f"""
             ts_headline('english', events_search.title, query, 'HighlightAll=true, {_HEADLINE}'),
-            ts_headline('english', events_search.summary, query, 'HighlightAll=true, {_HEADLINE}')""",
+            ts_headline('english', events_search.summary, query, 'HighlightAll=true, {_HEADLINE}'),
+            NULL""",
         snippet=f"""ts_headline('english', {_NEAR_FIRST_WORD}, query,
             'MaxWords={_SNIPPET_WORDS}, MinWords=15, {_HEADLINE}')""",
         # The first word where it starts a word in the sections, twice (see _NEAR_FIRST_WORD).
@@ -413,7 +424,8 @@ class _Matches:
         return _listed(self._marked_rows(sql, [*self.params, *self.params, page.stop - page.start, page.start]))
 
     def _marked_columns(self) -> str:
-        """Each lesson's id, slug, title and stored card, and its title and key event with the words marked."""
+        """Each lesson's id, slug, title and stored card, its title and key event with the words marked,
+        and its sections or NULL (see _Dialect.marked)."""
         columns = "events_lesson.id, events_lesson.slug, events_lesson.title"
         return f"SELECT {columns}, {_STORED_CARD}, {self.dialect.marked}"
 
@@ -424,24 +436,25 @@ class _Matches:
         with connection.cursor() as cursor:
             cursor.execute(sql, [renderer(), *params])
             rows = cursor.fetchall()
-        # (id, title_marked, summary_marked) are row[0], row[4] and row[5].
-        snippets = self._snippets([(row[0], _START in row[4]) for row in rows if _START not in row[5]])
-        return [(*row[:4], *_marked(*row[4:], snippets.get(row[0], ""))) for row in rows]
+        # id, title_marked, summary_marked and the sections (or None) are row[0], row[4], row[5] and row[6].
+        snippets = self._snippets([(row[0], _START in row[4], row[6]) for row in rows if _START not in row[5]])
+        return [(*row[:4], *_marked(row[4], row[5], snippets.get(row[0], ""))) for row in rows]
 
-    def _snippets(self, lessons: list[tuple[int, bool]]) -> dict[int, str]:
+    def _snippets(self, lessons: list[tuple[int, bool, str | None]]) -> dict[int, str]:
         """The part of each lesson's sections where the words are, marked, for each (id, whether its title
-        holds a word). Found in the text where a word starts as typed, which costs a tenth of the
-        database's snippet (FTS5's reads and splits the whole text); by the database only where the
-        words are in neither the title nor the key event, so in the sections in another form ("treaties")."""
-        if not lessons:
-            return {}
-        ids = [pk for pk, _ in lessons]
-        placeholders = ", ".join(["%s"] * len(ids))
-        with connection.cursor() as cursor:
-            cursor.execute(self.dialect.sections.format(ids=placeholders), ids)
-            near = {pk: _near_words(sections, self.words) for pk, sections in cursor.fetchall()}
+        holds a word, its sections if read already). Found in the text where a word starts as typed,
+        which costs a tenth of the database's snippet (FTS5's reads and splits the whole text); by the
+        database only where the words are in neither the title nor the key event, so in the sections in
+        another form ("treaties")."""
+        texts = {pk: sections for pk, _, sections in lessons if sections is not None}
+        unread = [pk for pk, _, sections in lessons if sections is None]
+        if unread:
+            with connection.cursor() as cursor:
+                cursor.execute(self.dialect.sections.format(ids=", ".join(["%s"] * len(unread))), unread)
+                texts.update(cursor.fetchall())
+        near = {pk: _near_words(sections, self.words) for pk, sections in texts.items()}
         snippets = {pk: snippet for pk, snippet in near.items() if snippet is not None}
-        elsewhere = [pk for pk, in_title in lessons if pk not in snippets and not in_title]
+        elsewhere = [pk for pk, in_title, _ in lessons if pk not in snippets and not in_title]
         if elsewhere:
             sql = f"SELECT events_lesson.id, {self.dialect.snippet} {self.matches} AND {self._among(elsewhere)}"
             params = [*self.dialect.snippet_params(self.words), *self.params, min(elsewhere), max(elsewhere)]
