@@ -13,6 +13,7 @@ from bench.generator import (
 )
 from events.importer import import_lesson, parse_lesson_document
 from events.models import Evidence, Lesson, LessonRendering, Section
+from events.rendering import renderer
 from events.search import find_lessons
 
 from .conftest import SEED_DOCUMENT, import_document, text_of
@@ -164,4 +165,6 @@ def test_the_admin_lesson_has_thirty_sections_and_ten_readings(client):
     assert lesson.sections.count() == 30
     assert lesson.readings.count() == 10
     assert ensure_admin_lesson().pk == lesson.pk
+    # Rendered, as a saved lesson is: the lists show its stored card.
+    assert LessonRendering.objects.get(lesson=lesson).renderer == renderer()
     assert client.get(lesson.get_absolute_url()).status_code == 200
