@@ -1106,9 +1106,9 @@ def record_in_revision(lesson: Lesson) -> None:
     made in bulk send no signals, and a section's evidence is made after the section is saved.
     """
     if reversion.is_active():
-        for evidence in Evidence.objects.filter(section__lesson=lesson):
-            reversion.add_to_revision(evidence)
-        reversion.add_to_revision(lesson)
+        # With what it follows read at once: reversion would ask each section for its evidence.
+        follows = ["sections__evidence", "readings", "key_terms", "questions", "relations", "interpretations"]
+        reversion.add_to_revision(Lesson.objects.prefetch_related(*follows).get(pk=lesson.pk))
 
 
 def link_related_lessons(*, lesson: Lesson, relations: list[ParsedRelation]) -> list[ParsedRelation]:
