@@ -160,6 +160,16 @@ def test_a_word_far_into_long_sections_is_shown_where_it_is_in_any_form(client, 
     assert "clashed at" in snippet
 
 
+@pytest.mark.parametrize("q", ["mccarthy", "MCCARTHY", "McCarthy"])
+def test_a_word_in_a_section_is_found_and_marked_whatever_its_case(client, make_lesson, q):
+    lesson = make_lesson("scare", title="The Red Scare", summary="Fear spread.", panels=0)
+    add_section(lesson, "Hearings", "Nothing of note happened that year. " * 60 + "Senator McCarthy spoke.")
+
+    snippet = re.search(r'<p class="lesson-snippet">(.*?)</p>', text_of(search(client, q)), re.S).group(1)
+
+    assert "Senator <mark>McCarthy</mark> spoke." in snippet
+
+
 def test_the_key_event_is_shown_unmarked_when_only_the_title_matches(client, make_lesson):
     make_lesson("berlin", title="Berlin Airlift", summary="Planes flew in food.", panels=2)
 
