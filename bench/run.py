@@ -119,6 +119,12 @@ def cpu_ms_per_request(ticks: int, answered: int, connections: int) -> float:
     return ticks * 1000 / os.sysconf("SC_CLK_TCK") / (answered + connections)
 
 
+def paired_growth(largest: list[float], smallest: list[float]) -> float:
+    """The median of each round's ratio of CPU per request at the largest size to the smallest's, the
+    two measured seconds apart: a figure that the machine's drift between rounds moves less."""
+    return statistics.median(large / small for large, small in zip(largest, smallest, strict=True) if small)
+
+
 def median_figures(runs: list[dict]) -> dict:
     """The median of each figure over the rounds of one scenario."""
     keys = ["rps", "p50_ms", "p99_ms", "cpu_ms"]
@@ -726,6 +732,12 @@ def bench_database(database: str, command: list[str], scratch: Path, commands: s
                     for key, value in measured.items()
                     if key.startswith(SMALLEST) or key.startswith("baseline")
                 }
+                # Each round's CPU ms per request at the smallest size, beside the largest's in "scenarios".
+                result["smallest_runs"] = {
+                    key.removeprefix(SMALLEST): [run["cpu_ms"] for run in value["runs"]]
+                    for key, value in measured.items()
+                    if key.startswith(SMALLEST)
+                }
             result.setdefault("baseline_start", {key: medians[key] for key in ("baseline", "baseline-gzip")})
             result["timings"][f"runs at {size}"] = round(time.monotonic() - started, 1)
         result["scenarios"] = {key: value for key, value in measured.items() if not key.startswith(SMALLEST)}
@@ -834,9 +846,13 @@ def scenario_table(result: dict) -> list[str]:
 
 def scale_table(result: dict) -> list[str]:
     sizes = sorted(result["scale"], key=int)
+    paired = result.get("smallest_runs", {})
+    growth = " | largest ÷ smallest: of the medians (budgets), median of the rounds' pairs" if paired else ""
     rows = [
-        "| Scenario | " + " | ".join(f"{int(size):,} lessons: CPU ms/req (ratio), req/s" for size in sizes) + " |",
-        "|---|" + "---:|" * len(sizes),
+        "| Scenario | "
+        + " | ".join(f"{int(size):,} lessons: CPU ms/req (ratio), req/s" for size in sizes)
+        + f"{growth} |",
+        "|---|" + "---:|" * (len(sizes) + bool(paired)),
     ]
     keys = [key for key in result["scale"][sizes[0]] if not key.startswith("baseline")]
     for key in keys:
@@ -846,6 +862,10 @@ def scale_table(result: dict) -> list[str]:
             cells.append(
                 f"{figures['cpu_ms']:.2f} ({figures['cpu_ms'] / baseline['cpu_ms']:.1f}×), {figures['rps']:.0f}"
             )
+        if key in paired:
+            largest = [run["cpu_ms"] for run in result["scenarios"][key]["runs"]]
+            of_medians = result["scale"][sizes[-1]][key]["cpu_ms"] / result["scale"][sizes[0]][key]["cpu_ms"]
+            cells.append(f"{of_medians:.2f}, {paired_growth(largest, paired[key]):.2f}")
         rows.append(f"| {result['scenarios'][key]['label']} | " + " | ".join(cells) + " |")
     return rows
 

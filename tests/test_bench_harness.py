@@ -73,6 +73,12 @@ def test_a_cold_run_gives_wrk_its_token():
     assert run.Scenario("timeline-warm", "Timeline", "/timeline/").wrk_command(1)[-2:] == ["--", "warm"]
 
 
+def test_paired_growth_is_the_median_of_each_rounds_ratio():
+    # A slow second in round 3 at the largest size moves the ratio of the medians, not the pairs'.
+    assert run.paired_growth([4.0, 4.2, 6.2], [4.0, 3.5, 6.0]) == pytest.approx(1.0333, abs=1e-3)
+    assert run.paired_growth([2.0], [1.0]) == 2.0
+
+
 def test_medians_are_taken_figure_by_figure():
     runs = [
         {"rps": 100, "p50_ms": 3, "p99_ms": 30, "cpu_ms": 2.0},
