@@ -411,7 +411,7 @@ class _Matches:
         self.offered = list(offered)[:MAX_FOUND]
         return len(self.offered)
 
-    def __getitem__(self, page: slice) -> list:
+    def __getitem__(self, page: slice) -> list[ListedLesson]:
         if self.more:
             return self._marked_in_order(self.offered[page])
         # The page's lessons are chosen first, by rank alone; only they are then marked, which costs
@@ -437,7 +437,7 @@ class _Matches:
     def _marked_rows(self, sql: str, params: list) -> list[tuple]:
         """The rows of `sql` (which starts with _marked_columns()) for _listed(): the title and text as
         HTML with the words marked, the text being the key event if the words are in it, else the part
-        of the sections where they are (looked for only then: it reads the whole of the lesson's text)."""
+        of the sections where they are (looked for only then)."""
         with connection.cursor() as cursor:
             cursor.execute(sql, [renderer(), *params])
             rows = cursor.fetchall()
@@ -484,7 +484,7 @@ class _Matches:
             )
             return cursor.fetchall()
 
-    def _marked_in_order(self, ids: list[int]) -> list[Lesson]:
+    def _marked_in_order(self, ids: list[int]) -> list[ListedLesson]:
         if not ids:
             return []
         sql = f"{self._marked_columns()} {self.matches} AND {self._among(ids)}"
