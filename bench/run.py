@@ -724,23 +724,18 @@ def bench_database(database: str, command: list[str], scratch: Path, commands: s
                 re.sub(r"Cookie: [^\s']+", "Cookie: sessionid=…", shlex.join(s.wrk_command(DURATION)))
                 for _, s in scenarios
             )
-            medians = {key: value["median"] for key, value in measured.items() if not key.startswith(SMALLEST)}
+            at_smallest = {k.removeprefix(SMALLEST): v for k, v in measured.items() if k.startswith(SMALLEST)}
+            measured = {key: value for key, value in measured.items() if not key.startswith(SMALLEST)}
+            medians = {key: value["median"] for key, value in measured.items()}
             result["scale"][str(size)] = medians
-            if compared and size == SIZES[-1]:
-                result["scale"][str(SIZES[0])] = {
-                    key.removeprefix(SMALLEST): value["median"]
-                    for key, value in measured.items()
-                    if key.startswith(SMALLEST) or key.startswith("baseline")
-                }
+            baselines = {key: medians[key] for key in ("baseline", "baseline-gzip")}
+            if at_smallest:
+                result["scale"][str(SIZES[0])] = baselines | {k: v["median"] for k, v in at_smallest.items()}
                 # Each round's CPU ms per request at the smallest size, beside the largest's in "scenarios".
-                result["smallest_runs"] = {
-                    key.removeprefix(SMALLEST): [run["cpu_ms"] for run in value["runs"]]
-                    for key, value in measured.items()
-                    if key.startswith(SMALLEST)
-                }
-            result.setdefault("baseline_start", {key: medians[key] for key in ("baseline", "baseline-gzip")})
+                result["smallest_runs"] = {k: [run["cpu_ms"] for run in v["runs"]] for k, v in at_smallest.items()}
+            result.setdefault("baseline_start", baselines)
             result["timings"][f"runs at {size}"] = round(time.monotonic() - started, 1)
-        result["scenarios"] = {key: value for key, value in measured.items() if not key.startswith(SMALLEST)}
+        result["scenarios"] = measured
         print(f"{database}, the baseline again:", flush=True)
         end = run_rounds([(server, s) for s in baseline_scenarios()], DURATION)
         result["baseline_end"] = {key: value["median"] for key, value in end.items()}

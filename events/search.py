@@ -309,7 +309,8 @@ class _Dialect:
     marked: str  # the title and the key event with the words marked, and the sections or NULL
     snippet: str  # the part of the sections with the words, marked
     snippet_params: Callable[[list[str]], list]  # the parameters of `snippet`, from the words
-    sections: str  # the id and sections of each lesson of a list of ids ({ids} placeholders)
+    # The id and sections of each lesson of a list of ids ({ids} placeholders); None where `marked` reads them.
+    sections: str | None
     rank: str  # lower for a better match
     among: str  # a condition on the matches: only the lessons of the given ids (a list of {ids} placeholders)
 
@@ -338,7 +339,7 @@ _DIALECTS = {
             events_search.sections""",
         snippet=f"snippet(events_search, 2, '{_START}', '{_END}', '', {_SNIPPET_WORDS})",
         snippet_params=lambda words: [],
-        sections="SELECT rowid, sections FROM events_search WHERE rowid IN ({ids})",
+        sections=None,
         # bm25() is lower for a better match; a word in the title counts most.
         rank="bm25(events_search, 10.0, 4.0, 1.0)",
         # The range lets the search index skip to the lessons; `+` keeps the list from being read as
