@@ -67,6 +67,7 @@ files are in (see link_related_lessons).
 import datetime
 import json
 import re
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -1041,6 +1042,16 @@ def import_lesson(*, document: ParsedLesson, publish: bool = False) -> tuple[Les
     reading (see publishing.py). A related lesson that does not exist yet is left out:
     link_related_lessons() adds it later.
     """
+    # Within a revision the lesson is recorded once, at the end (_record_as_made): left to reversion's
+    # signals, its save and the setting of its topics would each record it and read all it follows,
+    # only for that record to be replaced.
+    with reversion.create_revision(manage_manually=True, atomic=False) if reversion.is_active() else nullcontext():
+        lesson, created = _import_lesson(document, publish)
+    bump_content_version()  # rows made in bulk send no signals
+    return lesson, created
+
+
+def _import_lesson(document: ParsedLesson, publish: bool) -> tuple[Lesson, bool]:
     _check_lists(document)
     lesson = Lesson.objects.select_for_update().filter(slug=document.slug).first()
     created = lesson is None
@@ -1058,13 +1069,19 @@ def import_lesson(*, document: ParsedLesson, publish: bool = False) -> tuple[Les
         raise LessonDocumentError(_messages(error, Lesson)) from None
     lesson.save()
 
-    checks = {} if created or document.carries_checks else _checks_of(lesson.readings.all())
-    for related in (lesson.sections, lesson.readings, lesson.key_terms, lesson.questions, lesson.interpretations):
-        related.all().delete()
-    # Before the lesson's other rows exist: setting them records the lesson in its revision, with all
-    # the rows it follows, and record_in_revision() below does that once, at the end.
-    lesson.topics.set([_topic(item) for item in document.lists.topics])
-    _create_sections(lesson, document.sections)
+    # A new lesson has nothing to replace: no queries to look for its rows, topics or related lessons.
+    checks = {}
+    if not created:
+        if not document.carries_checks:
+            checks = _checks_of(lesson.readings.all())
+        for related in (lesson.sections, lesson.readings, lesson.key_terms, lesson.questions, lesson.interpretations):
+            related.all().delete()
+    topics = [_topic(item) for item in document.lists.topics]
+    if created:
+        lesson.topics.add(*topics)
+    else:
+        lesson.topics.set(topics)
+    sections = _create_sections(lesson, document.sections)
     readings = [_reading(lesson, parsed, order, checks) for order, parsed in enumerate(document.readings, 1)]
     if lesson.status == Lesson.Status.PUBLISHED and (problems := reading_problems(readings)):
         action = "cannot publish" if publish else "cannot update the published lesson"
@@ -1072,7 +1089,7 @@ def import_lesson(*, document: ParsedLesson, publish: bool = False) -> tuple[Les
     Reading.objects.bulk_create(readings)
 
     lists = document.lists
-    KeyTerm.objects.bulk_create(
+    key_terms = KeyTerm.objects.bulk_create(
         _checked(
             KeyTerm(lesson=lesson, term=item.term, definition=item.definition),
             item.line,
@@ -1080,11 +1097,11 @@ def import_lesson(*, document: ParsedLesson, publish: bool = False) -> tuple[Les
         )
         for item in lists.key_terms
     )
-    DiscussionQuestion.objects.bulk_create(
+    questions = DiscussionQuestion.objects.bulk_create(
         _checked(DiscussionQuestion(lesson=lesson, order=order, question=item.question), item.line, "question")
         for order, item in enumerate(lists.questions, 1)
     )
-    Interpretation.objects.bulk_create(
+    interpretations = Interpretation.objects.bulk_create(
         _checked(
             Interpretation(
                 lesson=lesson, order=order, historian=item.historian, work=item.work, argument=item.argument
@@ -1094,10 +1111,33 @@ def import_lesson(*, document: ParsedLesson, publish: bool = False) -> tuple[Les
         )
         for order, item in enumerate(lists.interpretations, 1)
     )
-    link_related_lessons(lesson=lesson, relations=lists.relations)
-    record_in_revision(lesson)
-    bump_content_version()  # rows made in bulk send no signals
+    if lists.relations or not created:
+        link_related_lessons(lesson=lesson, relations=lists.relations)
+    _record_as_made(
+        lesson,
+        sections=sections,
+        readings=readings,
+        key_terms=key_terms,
+        questions=questions,
+        interpretations=interpretations,
+    )
     return lesson, created
+
+
+def _record_as_made(lesson: Lesson, *, sections: dict[Section, list[Evidence]], **rows: list[models.Model]) -> None:
+    """
+    Within reversion.create_revision(), record the lesson as record_in_revision() would, from the rows
+    just made rather than read back (eight queries a lesson). Reversion follows a relation through
+    the prefetch cache when there is one, so it serializes exactly what the database now holds; the
+    relations not given here (the related lessons) it reads itself.
+    """
+    if not reversion.is_active():
+        return
+    for section, evidence in sections.items():
+        section._prefetched_objects_cache = {"evidence": evidence}
+    lesson._prefetched_objects_cache = {"sections": list(sections), **rows}
+    reversion.add_to_revision(lesson)
+    del lesson._prefetched_objects_cache  # plain lists: not for the lesson's later users
 
 
 def record_in_revision(lesson: Lesson) -> None:
@@ -1170,9 +1210,10 @@ def _topic(parsed: ParsedTopic) -> Topic:
     return topic
 
 
-def _create_sections(lesson: Lesson, sections: list[ParsedSection]) -> None:
+def _create_sections(lesson: Lesson, sections: list[ParsedSection]) -> dict[Section, list[Evidence]]:
     """The sections, their sub-panels and their evidence, made in bulk: a few queries, not several a
-    section. Orders and anchors are given in the document's order, as saving each would."""
+    section. Orders and anchors are given in the document's order, as saving each would. Returns each
+    section made, in that order, with its evidence."""
     order = 0
     anchors: set[str] = set()
     top_level: list[tuple[Section, ParsedSection]] = []
@@ -1191,15 +1232,21 @@ def _create_sections(lesson: Lesson, sections: list[ParsedSection]) -> None:
         for index, child, order, anchor in subpanels
     ]
     Section.objects.bulk_create(section for section, _ in children)
-    Evidence.objects.bulk_create(
-        _checked(
-            Evidence(section=section, order=order, title=item.title, date=item.date, source=item.source, url=item.url),
-            item.line,
-            f"evidence '{_short(item.title)}'",
-        )
+    evidence = {
+        section: [
+            _checked(
+                Evidence(
+                    section=section, order=order, title=item.title, date=item.date, source=item.source, url=item.url
+                ),
+                item.line,
+                f"evidence '{_short(item.title)}'",
+            )
+            for order, item in enumerate(parsed.evidence, 1)
+        ]
         for section, parsed in [*top_level, *children]
-        for order, item in enumerate(parsed.evidence, 1)
-    )
+    }
+    Evidence.objects.bulk_create(item for items in evidence.values() for item in items)
+    return {section: evidence[section] for section in sorted(evidence, key=lambda section: section.order)}
 
 
 def _section(lesson: Lesson, parsed: ParsedSection, order: int, anchor: str, parent: Section | None = None) -> Section:
@@ -1251,7 +1298,8 @@ def _reading(lesson: Lesson, parsed: ParsedReading, order: int, checks: dict) ->
         checked_on=parsed.checked_on,
     )
     try:
-        reading.full_clean()
+        # The lesson is saved: nothing to ask the database (the checker, when named, was just read).
+        reading.full_clean(exclude=["lesson", "checked_by"])
     except ValidationError as error:
         raise LessonDocumentError(f"{where}: {_messages(error, Reading)}") from None
     if (check := checks.get(_described_as(reading))) is not None:

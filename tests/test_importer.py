@@ -2,16 +2,20 @@ import datetime
 import re
 
 import pytest
+import reversion
 from django.core.management import CommandError, call_command
+from reversion.models import Version
 
 from events.importer import (
     MAX_DOCUMENT_BYTES,
     LessonDocumentError,
     ParsedEvidence,
     ParsedReading,
+    import_lesson,
     parse_evidence_line,
     parse_lesson_document,
     parse_reading_line,
+    record_in_revision,
 )
 from events.models import (
     DiscussionQuestion,
@@ -847,8 +851,6 @@ def test_reimporting_the_target_keeps_the_links_to_it(tmp_path):
 
 
 def test_an_import_and_its_links_are_recorded_in_the_lessons_history(tmp_path):
-    from reversion.models import Version
-
     earlier, later = related_documents(tmp_path)
     path = tmp_path / "classroom.txt"
     path.write_text(CLASSROOM)
@@ -867,6 +869,70 @@ def test_an_import_and_its_links_are_recorded_in_the_lessons_history(tmp_path):
     ]
     models = {v.content_type.model for v in earlier_versions.first().revision.version_set.all()}
     assert "relatedlesson" in models
+
+
+def latest_revision(lesson):
+    """What the lesson's latest revision holds: each row's serialized data, by model and id."""
+    revision = Version.objects.get_for_object(lesson).first().revision
+    return {(v.content_type.model, v.object_id): v.serialized_data for v in revision.version_set.all()}
+
+
+def test_an_import_records_the_lesson_in_its_history_as_the_database_holds_it():
+    # The import records the rows as it has just made them, without reading them back: a record read
+    # back must be the same, for a new lesson and for one whose rows an import replaces.
+    others = sorted(set(SEED_DOCUMENT.parent.glob("*.txt")) - {SEED_DOCUMENT})
+    for paths in ([SEED_DOCUMENT], [*others, SEED_DOCUMENT]):  # the second time linked to the others
+        run_import(*paths, publish=True)
+        lesson = Lesson.objects.get(slug="ussrs-withdrawal-from-china")
+        imported = latest_revision(lesson)
+
+        with reversion.create_revision():
+            record_in_revision(lesson)
+
+        assert latest_revision(lesson) == imported
+    assert {model for model, _ in imported} == {
+        "lesson",
+        "section",
+        "evidence",
+        "reading",
+        "keyterm",
+        "discussionquestion",
+        "interpretation",
+        "relatedlesson",
+    }
+
+
+def sized_document(title, size):
+    """A document with `size` of each part the importer makes in bulk (sections with evidence,
+    sub-panels, readings, key terms, questions, interpretations), and one topic."""
+    numbers = range(1, size + 1)
+    lines = [f"The Key Event: {title}", "In 1901 something happened."]
+    for n in numbers:
+        lines += [f"Why Part {n} Happened", f"Because of thing {n}.", f'Evidence: "Letter {n}" (1901), Town Archive']
+    lines += ["Impact of the Event", "It changed places."]
+    for n in numbers:
+        lines += [f"Effects on Place {n}", "It changed."]
+    lines += ["Key Terms", *(f"Term {n}: what it means." for n in numbers)]
+    lines += ["Discussion Questions", *(f"Why did part {n} matter?" for n in numbers)]
+    lines += ["Historians Disagree", *(f'Historian {n}, "Work {n}": It was part {n}.' for n in numbers)]
+    lines += ["Topics", "Theme: Small things", "Additional Resources"]
+    lines += [f'"Book {n}" by Author {n} (Press, 2001). https://example.org/books/{n}' for n in numbers]
+    return parse_lesson_document("\n".join(lines) + "\n")
+
+
+def test_importing_a_lesson_takes_the_same_queries_whatever_its_size(django_assert_num_queries):
+    with reversion.create_revision():  # the topic made, and what Django reads once a process
+        import_lesson(document=sized_document("A First Event", 1), publish=True)
+
+    for size in (1, 5):
+        document = sized_document(f"An Event of Size {size}", size)
+        with django_assert_num_queries(28), reversion.create_revision():
+            import_lesson(document=document, publish=True)
+
+        lesson = Lesson.objects.get(slug=document.slug)
+        assert lesson.sections.filter(parent__isnull=False).count() == size
+        versions = Version.objects.get_for_object(lesson).get().revision.version_set
+        assert versions.count() == 2 + 7 * size  # the lesson, its "Impact of" panel, and seven rows a part
 
 
 def bad_classroom_documents():

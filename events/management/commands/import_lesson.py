@@ -84,6 +84,8 @@ class Command(BaseCommand):
         """
         for name, lesson, document in imported:
             relations = document.lists.relations
+            if not relations:  # most documents name none: no queries for them
+                continue
             existing = set(Lesson.objects.filter(slug__in=[r.slug for r in relations]).values_list("slug", flat=True))
             if len(existing) > lesson.relations.count():
                 with transaction.atomic(), reversion.create_revision():
