@@ -6,8 +6,9 @@
 behind its HTTPS proxy: Lighthouse goes through a local proxy that adds X-Forwarded-Proto: https.
 
 Lighthouse 12.8.2 is the last version that runs on Node 20; it is installed by exact version into a
-cache folder (BENCH_NODE_DIR, by default .cache/bench-node). The performance score is noisy on two
-cores, so every score is the median of several runs; never gate a test on it.
+cache folder that every clone shares, as they share pip's cache and Debian's Chromium (BENCH_NODE_DIR,
+by default ~/.cache/history-site/lighthouse-12.8.2). The performance score is noisy on two cores, so
+every score is the median of several runs; never gate a test on it.
 """
 
 import argparse
@@ -27,7 +28,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 LIGHTHOUSE_VERSION = "12.8.2"
 CHROMIUM = "/usr/bin/chromium"
-NODE_DIR = Path(os.environ.get("BENCH_NODE_DIR") or Path(__file__).resolve().parent.parent / ".cache" / "bench-node")
+USER_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+NODE_DIR = Path(os.environ.get("BENCH_NODE_DIR") or USER_CACHE / "history-site" / f"lighthouse-{LIGHTHOUSE_VERSION}")
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
 # Categories whose failing audits are listed: these scores are stable and each point is a fixable audit.
 LISTED_CATEGORIES = ("accessibility", "best-practices", "seo")

@@ -58,9 +58,10 @@ from .models import (
 TEMPLATE = "events/lesson.html"
 CARD = "events/index.html#card"
 TIMELINE_ENTRY = "events/timeline.html#entry"
-# The card is kept with its title and text left as slots: the index fills them with the title and
-# the key event, a search with them and its words marked, so both lists show the stored card.
-CARD_TITLE, CARD_TEXT = "\ue010", "\ue011"  # private-use characters, where nothing else is
+# The card is kept with its title and key event each between two of these private-use characters,
+# where nothing else is: the index shows the card with the marks taken out, and a search puts its own
+# title and text, with its words marked, in their place. So both lists show the stored card.
+CARD_MARKS = TITLE_START, TITLE_END, TEXT_START, TEXT_END = "\ue010", "\ue011", "\ue012", "\ue013"
 
 
 def renderer() -> str:
@@ -75,7 +76,8 @@ def renderer() -> str:
 def _renderer(templates: tuple, script_prefix: str, media_url: str) -> str:
     # Worked out once for the templates the loader holds (a template changed is a new one).
     sources = "".join(template.source for template in templates)
-    return hashlib.blake2b(f"{sources}{script_prefix}{media_url}".encode(), digest_size=24).hexdigest()
+    form = "".join(CARD_MARKS)  # where a stored card's title and text are
+    return hashlib.blake2b(f"{sources}{form}{script_prefix}{media_url}".encode(), digest_size=24).hexdigest()
 
 
 def with_rendering(slug: str, user) -> Lesson:
@@ -197,7 +199,14 @@ def _rendering_of(lesson: Lesson, *, expires_at) -> LessonRendering:
             )
             for section in lesson.all_panels
         },
-        card=render_to_string(CARD, {"lesson": lesson, "card_title": CARD_TITLE, "card_text": CARD_TEXT}),
+        card=render_to_string(
+            CARD,
+            {
+                "lesson": lesson,
+                "card_title": f"{TITLE_START}{lesson.title}{TITLE_END}",
+                "card_text": f"{TEXT_START}{lesson.summary}{TEXT_END}",
+            },
+        ),
         timeline_entry=render_to_string(TIMELINE_ENTRY, {"lesson": lesson}),
         expires_at=expires_at,
     )
@@ -212,11 +221,18 @@ def _first_publish_times_to_come(lesson_ids: list[int]) -> dict:
     return dict(scheduled.values("lesson").annotate(first=Min("related__published_at")).values_list("lesson", "first"))
 
 
+def shown_card(card: str) -> SafeString:
+    """A stored card as the index shows it: with the lesson's title and key event."""
+    for mark in CARD_MARKS:
+        card = card.replace(mark, "")
+    return SafeString(card)
+
+
 def filled_card(card: str, title_html: str, text_html: str) -> SafeString:
-    """A stored card with its slots filled with HTML: the title, and the key event or a search's snippet."""
-    before_title, _, rest = card.partition(CARD_TITLE)
-    before_text, _, after_text = rest.partition(CARD_TEXT)
-    return SafeString(f"{before_title}{title_html}{before_text}{text_html}{after_text}")
+    """A stored card with other HTML for its title and text: a search's, with its words marked."""
+    before_title, _, rest = card.partition(TITLE_START)
+    before_text, _, rest = rest.partition(TITLE_END)[2].partition(TEXT_START)
+    return SafeString(f"{before_title}{title_html}{before_text}{text_html}{rest.partition(TEXT_END)[2]}")
 
 
 # Keeping renderings current.

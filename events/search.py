@@ -63,7 +63,7 @@ from django.utils.safestring import SafeString
 
 from .cache import derived_from_content
 from .models import Lesson, Topic
-from .rendering import CARD, filled_card, renderer
+from .rendering import CARD, filled_card, renderer, shown_card
 
 PER_PAGE = 20
 # A search that matches more lessons than this shows this many, best first, and says there are
@@ -217,7 +217,7 @@ class _ByDate:
         lessons_sql, params = self.conditions
         # Written out: Django takes longer to build this query than the database takes to run it.
         sql = f"""
-            SELECT events_lesson.id, events_lesson.slug, events_lesson.title, events_lesson.summary, {_STORED_CARD}
+            SELECT events_lesson.id, events_lesson.slug, events_lesson.title, {_STORED_CARD}
             FROM events_lesson
             WHERE {lessons_sql} AND event_date >= %s AND (event_date, title, events_lesson.id) >= (%s, %s, %s)
             ORDER BY event_date, title, events_lesson.id LIMIT %s"""
@@ -225,9 +225,7 @@ class _ByDate:
         with connection.cursor() as cursor:
             cursor.execute(sql, [renderer(), *params, event_date, event_date, title, pk, page.stop - page.start])
             rows = cursor.fetchall()
-        return _listed(
-            [(pk, slug, title, card, escape(title), escape(summary)) for pk, slug, title, summary, card in rows]
-        )
+        return _listed([(*row, None, None) for row in rows])
 
 
 # Each lesson's card, rendered when it was saved (events/rendering.py), unless other templates
@@ -247,7 +245,8 @@ class ListedLesson(NamedTuple):
 
 def _listed(rows: list[tuple]) -> list[ListedLesson]:
     """Each lesson of rows (id, slug, title, stored card or None, title HTML, text HTML) with its card:
-    the stored one filled in, or, where that is outdated, one rendered now."""
+    the stored one with the title and text HTML in it, or with the lesson's own where they are None;
+    where the stored card is outdated, one rendered now."""
     outdated = Lesson.objects.in_bulk([pk for pk, _, _, card, _, _ in rows if card is None])
     listed = []
     for pk, slug, title, card, title_html, text_html in rows:
@@ -255,6 +254,8 @@ def _listed(rows: list[tuple]) -> list[ListedLesson]:
             lesson = outdated[pk]
             lesson.title_html, lesson.snippet_html = title_html, text_html
             card = render_to_string(CARD, {"lesson": lesson})
+        elif title_html is None:
+            card = shown_card(card)
         else:
             card = filled_card(card, title_html, text_html)
         listed.append(ListedLesson(pk, slug, title, card))
