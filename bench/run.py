@@ -303,6 +303,7 @@ class Server:
     port: int = PORT
     process: subprocess.Popen | None = None
     log_file: object = field(default=None, repr=False)
+    pids: list[int] = field(default_factory=list)  # the master's and the workers', once they answer
 
     def start(self) -> None:
         self.log_file = self.log.open("ab")
@@ -329,6 +330,7 @@ class Server:
         else:
             raise BenchmarkError(f"gunicorn did not answer within a minute; see {self.log}")
         time.sleep(1)  # let every worker finish importing the project
+        self.pids = [self.process.pid, *self.workers()]
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -355,9 +357,11 @@ class Server:
 
     def cpu_ticks(self) -> int:
         total = 0
-        for pid in [self.process.pid, *self.workers()]:
-            with contextlib.suppress(OSError):  # a worker that has just exited
+        for pid in self.pids:
+            try:
                 total += cpu_ticks(Path(f"/proc/{pid}/stat").read_text())
+            except OSError:  # a worker that has exited: look for the one gunicorn started instead
+                self.pids = [self.process.pid, *self.workers()]
         return total
 
     def wait_until_idle(self, timeout: float = 30) -> None:
@@ -397,7 +401,7 @@ def measure(server: Server, scenario: Scenario, duration: int) -> dict:
     run = secrets.token_hex(4)  # a cold run's addresses are new to the cache, whatever ran before
     path = cold_path(scenario.path, run, 0, 0) if scenario.cold else scenario.path
     fetch_checked(path, scenario.headers, server.port)
-    server.wait_until_idle()
+    # No wait for the server to be idle: the run before ended with it, and the request above is answered.
     before = server.cpu_ticks()
     command = scenario.wrk_command(duration, run, server.port)
     finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
