@@ -38,6 +38,7 @@ from django.http import Http404
 from django.template.loader import get_template, render_to_string
 from django.urls import get_script_prefix
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from .citations import reading_references
@@ -58,10 +59,11 @@ from .models import (
 TEMPLATE = "events/lesson.html"
 CARD = "events/index.html#card"
 TIMELINE_ENTRY = "events/timeline.html#entry"
-# The card is kept with its title and key event each between two of these private-use characters,
-# where nothing else is: the index shows the card with the marks taken out, and a search puts its own
-# title and text, with its words marked, in their place. So both lists show the stored card.
-CARD_MARKS = TITLE_START, TITLE_END, TEXT_START, TEXT_END = "\ue010", "\ue011", "\ue012", "\ue013"
+# The card is kept with its title and key event each between two HTML comments, which editors' text
+# cannot hold (it is escaped): the index shows the card as it is, and a search puts its own title and
+# text, with its words marked, in their place. So both lists show the stored card.
+TITLE_START, TITLE_END, TEXT_START, TEXT_END = "<!--title-->", "<!--/title-->", "<!--text-->", "<!--/text-->"
+CARD_MARKS = (TITLE_START, TITLE_END, TEXT_START, TEXT_END)
 
 
 def renderer() -> str:
@@ -203,8 +205,8 @@ def _rendering_of(lesson: Lesson, *, expires_at) -> LessonRendering:
             CARD,
             {
                 "lesson": lesson,
-                "card_title": f"{TITLE_START}{lesson.title}{TITLE_END}",
-                "card_text": f"{TEXT_START}{lesson.summary}{TEXT_END}",
+                "card_title": SafeString(f"{TITLE_START}{escape(lesson.title)}{TITLE_END}"),
+                "card_text": SafeString(f"{TEXT_START}{escape(lesson.summary)}{TEXT_END}"),
             },
         ),
         timeline_entry=render_to_string(TIMELINE_ENTRY, {"lesson": lesson}),
@@ -219,13 +221,6 @@ def _first_publish_times_to_come(lesson_ids: list[int]) -> dict:
         lesson__in=lesson_ids, related__status=Lesson.Status.PUBLISHED, related__published_at__gt=timezone.now()
     )
     return dict(scheduled.values("lesson").annotate(first=Min("related__published_at")).values_list("lesson", "first"))
-
-
-def shown_card(card: str) -> SafeString:
-    """A stored card as the index shows it: with the lesson's title and key event."""
-    for mark in CARD_MARKS:
-        card = card.replace(mark, "")
-    return SafeString(card)
 
 
 def filled_card(card: str, title_html: str, text_html: str) -> SafeString:

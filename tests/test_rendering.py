@@ -272,10 +272,22 @@ def test_the_index_and_a_search_show_each_lessons_card_as_rendered_when_it_was_s
     index = client.get("/").content.decode()
     found = client.get("/?q=happened").content.decode()
 
-    # The stored card, with the title and key event filled in: as they are, or with the words marked.
-    assert '<a href="/lessons/a-lesson/">A Lesson</a>' in index and "As stored" in index
-    assert '<p class="lesson-snippet">Something happened.</p>' in index
-    assert "As stored" in found and "Something <mark>happened</mark>." in found
+    # The stored card, with the title and key event as they are, or with the words marked.
+    assert '<a href="/lessons/a-lesson/"><!--title-->A Lesson<!--/title--></a>' in index and "As stored" in index
+    assert '<p class="lesson-snippet"><!--text-->Something happened.<!--/text--></p>' in index
+    assert "As stored" in found and '<p class="lesson-snippet">Something <mark>happened</mark>.</p>' in found
+
+
+def test_a_title_and_key_event_that_look_like_the_cards_marks_are_shown_as_written(make_lesson, client):
+    make_lesson("marks", title="Before <!--/title--> after", summary="Treaty <!--text--> signed <!--/text--> late.")
+
+    index = text_of(client.get("/"))
+    found = text_of(client.get("/?q=treaty"))
+
+    for page in (index, found):
+        assert "Before &lt;!--/title--&gt; after" in page
+    assert "Treaty &lt;!--text--&gt; signed &lt;!--/text--&gt; late." in index
+    assert "<mark>Treaty</mark> &lt;!--text--&gt; signed &lt;!--/text--&gt; late." in found
 
 
 def test_a_card_made_by_other_templates_is_rendered_again_on_the_index(lesson, client):

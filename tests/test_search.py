@@ -20,9 +20,9 @@ HTMX = {"HX-Request": "true"}
 
 
 def found_titles(response) -> list[str]:
-    """The titles of the lessons listed, in order, without their <mark> tags."""
+    """The titles of the lessons listed, in order, as they read: without their <mark> tags or comments."""
     titles = re.findall(r'<li class="lesson-card">\s*<h2><a href="[^"]*">(.*?)</a></h2>', text_of(response), re.S)
-    return [re.sub(r"</?mark>", "", title) for title in titles]
+    return [re.sub(r"</?mark>|<!--.*?-->", "", title) for title in titles]
 
 
 def search(client, q: str = "", **params):
