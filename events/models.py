@@ -165,8 +165,11 @@ class Lesson(models.Model):
         permissions = [("publish_lesson", "Can publish and unpublish lessons")]
         indexes = [
             # The public's lists (index, timeline, their counts): published lessons in date order, read
-            # from the index alone, whatever page is asked for.
-            models.Index(fields=["status", "event_date", "title", "published_at"], name="lesson_published_by_date"),
+            # from the index alone, whatever page is asked for. The key is in it before published_at, as
+            # the lists' last order, so that no page sorts the lessons of one date and title itself.
+            models.Index(
+                fields=["status", "event_date", "title", "id", "published_at"], name="lesson_published_by_date"
+            ),
         ]
 
     def __str__(self) -> str:
