@@ -14,6 +14,7 @@ BENCH_DURATION (seconds per wrk run, default 1), BENCH_ROUNDS (default 3), BENCH
 """
 
 import argparse
+import concurrent.futures
 import contextlib
 import gzip
 import http.client
@@ -49,16 +50,14 @@ HOST = "127.0.0.1"
 PORT = int(os.environ.get("BENCH_PORT", "8100"))
 POSTGRES_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
-# The smallest size of the scale curve stays in a copy of its own, served on the next port and
-# measured in the same rounds as the largest, each run right after the largest's: growth compares
-# figures taken seconds apart.
-SMALL_POSTGRES_URL = f"{POSTGRES_URL}_small"
-SMALL_REDIS_URL = f"{REDIS_URL.rsplit('/', 1)[0]}/{int(REDIS_URL.rsplit('/', 1)[1]) + 1}"
-SMALL_PORT = PORT + 1
+# Each size of the scale curve but the largest is kept in a copy of its own when the fill reaches it,
+# served on a port of its own (see size_env); the smallest is measured in the same rounds as the
+# largest, each run right after the largest's: growth compares figures taken seconds apart.
 DURATION = int(os.environ.get("BENCH_DURATION", "1"))  # wrk takes whole seconds
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 SIZES = [int(size) for size in os.environ.get("BENCH_SIZES", "10,1000,10000").split(",")]
 DATABASES = os.environ.get("BENCH_DATABASES", "sqlite,postgres").split(",")
+LARGEST, SMALLEST_SIZE = SIZES[-1], SIZES[0]
 IMPORT_DOCUMENTS = int(os.environ.get("BENCH_IMPORT_DOCUMENTS", "1000"))
 # Every request comes as from the HTTPS proxy in front of the site (docs/deploy.md).
 PROXY_HEADER = ("X-Forwarded-Proto", "https")
@@ -485,8 +484,9 @@ def generator_words(env: dict) -> tuple[str, str]:
     return common, rare
 
 
-def production_env(database: str, scratch: Path, small: bool = False) -> dict:
-    """The settings of `make serve`, for the benchmark's database, or its copy at the smallest size."""
+def production_env(database: str, scratch: Path, size: int) -> dict:
+    """The settings of `make serve`, for the benchmark's database at a size of the scale curve: the one
+    filled to the largest size, or the copy made when the fill reached a smaller one."""
     env = dict(os.environ)
     env.update(
         DJANGO_DEBUG="0",
@@ -497,12 +497,22 @@ def production_env(database: str, scratch: Path, small: bool = False) -> dict:
     )
     env.pop("REDIS_URL", None)
     if database == "sqlite":
-        env["DATABASE_URL"] = f"sqlite:///{scratch / ('small.sqlite3' if small else 'bench.sqlite3')}"
+        env["DATABASE_URL"] = f"sqlite:///{scratch / f'lessons-{size}.sqlite3'}"
         env["DJANGO_CACHE_DIR"] = page_cache_folder(scratch)
     else:
-        env["DATABASE_URL"] = SMALL_POSTGRES_URL if small else POSTGRES_URL
-        env["REDIS_URL"] = SMALL_REDIS_URL if small else REDIS_URL
+        env["DATABASE_URL"] = postgres_url(size)
+        redis_base, redis_number = REDIS_URL.rsplit("/", 1)
+        number = int(redis_number) + (0 if size == LARGEST else 1 + SIZES.index(size))
+        env["REDIS_URL"] = f"{redis_base}/{number}"
     return env
+
+
+def postgres_url(size: int) -> str:
+    return POSTGRES_URL if size == LARGEST else f"{POSTGRES_URL}_{size}"
+
+
+def port_of(size: int) -> int:
+    return PORT if size == LARGEST else PORT + 1 + SIZES.index(size)
 
 
 def page_cache_folder(scratch: Path) -> str:
@@ -655,56 +665,66 @@ SMALLEST = "smallest:"  # the key prefix of a scenario run on the copy at the sm
 def smallest_scenarios(common: str, rare: str) -> list[Scenario]:
     """The scale scenarios on the copy at the smallest size, under keys of their own."""
     return [
-        replace(scenario, key=SMALLEST + scenario.key, label=f"{scenario.label} ({SIZES[0]:,} lessons)")
-        for scenario in scale_scenarios(last_index_page(SMALL_PORT), common, rare)
+        replace(scenario, key=SMALLEST + scenario.key, label=f"{scenario.label} ({SMALLEST_SIZE:,} lessons)")
+        for scenario in scale_scenarios(last_index_page(port_of(SMALLEST_SIZE)), common, rare)
     ]
 
 
-def bench_database(database: str, command: list[str], scratch: Path, commands: set) -> dict:
-    """Everything for one database: the scale curve, the scenarios, memory, the baseline's drift."""
-    env, small_env = production_env(database, scratch), production_env(database, scratch, small=True)
-    common, rare = generator_words(env)
+def fill_every_size(database: str, scratch: Path) -> tuple[dict[int, dict], dict]:
+    """A fresh database filled to each size of the scale curve in turn, copied aside at each size but the
+    largest: the settings of each size's database, and how long each step took."""
+    envs = {size: production_env(database, scratch, size) for size in SIZES}
+    env = envs[LARGEST]
     if database == "postgres":
         fresh_postgres(POSTGRES_URL)
-        flush_redis(REDIS_URL)
-        flush_redis(SMALL_REDIS_URL)
+        for size_env in envs.values():
+            flush_redis(size_env["REDIS_URL"])
+    timings = {}
     started = time.monotonic()
     prepare_database(env)
     # First, so that it is one of the lessons each size counts, and the last page is full at each.
     generator(env, "admin-lesson")
-    generator(env, "fill", str(SIZES[0]))
-    if database == "postgres":
-        vacuum_postgres()
-    # With more than one size, the smallest is measured on its copy in the same rounds as the largest.
-    compared = len(SIZES) > 1
-    if compared:
-        copy_database(database, env, small_env)
-    server = Server(command, env, scratch / f"gunicorn-{database}.log")
-    small_server = Server(command, small_env, scratch / f"gunicorn-{database}-small.log", port=SMALL_PORT)
+    for size in SIZES:
+        generator(env, "fill", str(size))
+        if database == "postgres":
+            vacuum_postgres()
+        if size != LARGEST:
+            copy_database(database, env, envs[size])
+        step = "set up" if size == SIZES[0] else f"fill to {size}"
+        timings[step] = round(time.monotonic() - started, 1)
+        print(f"  ({database}: {step}, {size:,} lessons, in {timings[step]} s)", flush=True)
+        started = time.monotonic()
+    return envs, timings
+
+
+def bench_database(database: str, command: list[str], envs: dict[int, dict], scratch: Path, commands: set) -> dict:
+    """Everything measured on one database, filled already: the scale curve, the scenarios, memory,
+    the baseline's drift."""
+    common, rare = generator_words(envs[LARGEST])
+    servers = {
+        size: Server(command, env, scratch / f"gunicorn-{database}-{size}.log", port=port_of(size))
+        for size, env in envs.items()
+    }
+    server = servers[LARGEST]
     result = {"scale": {}, "timings": {}}
     try:
         # The baseline: the lesson page's exact bytes, served by WhiteNoise, which finds files at start.
         server.start()
-        write_baseline(fetch_checked(SEED_PATH)[0])
+        write_baseline(fetch_checked(SEED_PATH, port=server.port)[0])
         server.stop()
-        server.start()
-        result["timings"]["set up"] = round(time.monotonic() - started, 1)
-        for number, size in enumerate(SIZES):
-            if number:
-                started = time.monotonic()
-                generator(env, "fill", str(size))
-                if database == "postgres":
-                    vacuum_postgres()
-                result["timings"][f"fill to {size}"] = round(time.monotonic() - started, 1)
-                print(f"  (filled to {size:,} lessons in {result['timings'][f'fill to {size}']} s)", flush=True)
-            if compared and size == SIZES[0]:
-                continue
+        # With more than one size, the smallest is measured on its copy in the same rounds as the largest.
+        compared = len(SIZES) > 1
+        for size in SIZES[1:] if compared else SIZES:
             started = time.monotonic()
-            scenarios = [(server, s) for s in baseline_scenarios() + scale_scenarios(last_index_page(), common, rare)]
-            if size == SIZES[-1]:
+            server = servers[size]
+            server.start()
+            scale = scale_scenarios(last_index_page(server.port), common, rare)
+            scenarios = [(server, s) for s in baseline_scenarios() + scale]
+            if size == LARGEST:
                 # At the largest size, every scenario, interleaved; each scale scenario's run at the smallest
                 # size right after its own, so that the two are as close in time as they can be.
                 if compared:
+                    small_server = servers[SMALLEST_SIZE]
                     small_server.start()
                     smallest = {s.key.removeprefix(SMALLEST): s for s in smallest_scenarios(common, rare)}
                     paired = []
@@ -713,14 +733,15 @@ def bench_database(database: str, command: list[str], scratch: Path, commands: s
                         if server_scenario[1].key in smallest:
                             paired.append((small_server, smallest[server_scenario[1].key]))
                     scenarios = paired
-                cookie, admin_path = editor_session(env)
-                panels = re.findall(rf"{SEED_PATH}panels/([\w-]+)/".encode(), fetch_checked(SEED_PATH)[0])
+                cookie, admin_path = editor_session(envs[LARGEST])
+                page = fetch_checked(SEED_PATH, port=server.port)[0]
+                panels = re.findall(rf"{SEED_PATH}panels/([\w-]+)/".encode(), page)
                 if not panels:
                     raise BenchmarkError(f"{SEED_PATH} links to no panel")
                 panel = f"{SEED_PATH}panels/{panels[0].decode()}/"
                 main = main_scenarios(panel, admin_path, f"Cookie: {cookie}", common, rare)
                 scenarios += [(server, s) for s in main]
-            beside = f" and {SIZES[0]:,}" if compared and size == SIZES[-1] else ""
+            beside = f" and {SMALLEST_SIZE:,}" if compared and size == LARGEST else ""
             print(f"{database}, {size:,}{beside} lessons:", flush=True)
             measured = run_rounds(scenarios, DURATION)
             # The session key is no one's business.
@@ -734,10 +755,12 @@ def bench_database(database: str, command: list[str], scratch: Path, commands: s
             result["scale"][str(size)] = medians
             baselines = {key: medians[key] for key in ("baseline", "baseline-gzip")}
             if at_smallest:
-                result["scale"][str(SIZES[0])] = baselines | {k: v["median"] for k, v in at_smallest.items()}
+                result["scale"][str(SMALLEST_SIZE)] = baselines | {k: v["median"] for k, v in at_smallest.items()}
                 # Each round's CPU ms per request at the smallest size, beside the largest's in "scenarios".
                 result["smallest_runs"] = {k: [run["cpu_ms"] for run in v["runs"]] for k, v in at_smallest.items()}
             result.setdefault("baseline_start", baselines)
+            if size != LARGEST:
+                server.stop()
             result["timings"][f"runs at {size}"] = round(time.monotonic() - started, 1)
         result["scenarios"] = measured
         print(f"{database}, the baseline again:", flush=True)
@@ -750,42 +773,57 @@ def bench_database(database: str, command: list[str], scratch: Path, commands: s
         if database == DATABASES[0]:
             result["page_weight"], result["lighthouse"] = browser_figures()
     finally:
-        server.stop()
-        small_server.stop()
+        for each in servers.values():
+            each.stop()
     return result
 
 
 def browser_figures() -> tuple[dict, dict]:
     """Page weight and Lighthouse scores of the index and the lesson page, through a proxy that
     sends X-Forwarded-Proto as the HTTPS proxy in front of a school's server does (Lighthouse's own
-    requests, robots.txt included, need it too)."""
-    from bench.lighthouse import lighthouse_scores
+    requests, robots.txt included, need it too). The two pages are scored side by side: a Lighthouse
+    run keeps about one core busy and waits the rest of its 15 s, and sharing the machine can only
+    lower a score, never raise it."""
+    from bench.lighthouse import ensure_lighthouse, lighthouse_scores
     from bench.page_weight import first_load_weight
 
-    weight, scores = {}, {}
-    for name, path in [("index", "/"), ("lesson", SEED_PATH)]:
-        url = f"http://{HOST}:{PORT}{path}"
+    pages = {"index": f"http://{HOST}:{PORT}/", "lesson": f"http://{HOST}:{PORT}{SEED_PATH}"}
+    weight = {}
+    for name, url in pages.items():
         try:
             weight[name] = first_load_weight(url, forwarded_https=True)
         except Exception as error:  # a browser problem must not lose the server figures
             weight[name] = f"not measured ({error})"
+
+    def scores(url: str) -> dict | str:
         for attempt in (1, 2):  # Lighthouse now and then fails to record a page load
             try:
-                scores[name] = lighthouse_scores(url, runs=3, forwarded_https=True)
-                break
+                return lighthouse_scores(url, runs=3, forwarded_https=True)
             except Exception as error:
-                scores[name] = f"not measured ({' '.join(str(error).split())}, attempt {attempt})"
-    return weight, scores
+                failure = f"not measured ({' '.join(str(error).split())}, attempt {attempt})"
+        return failure
+
+    try:
+        ensure_lighthouse()  # once, before the two pages' runs would each install it
+    except Exception as error:
+        return weight, dict.fromkeys(pages, f"not measured ({error})")
+    with concurrent.futures.ThreadPoolExecutor(len(pages)) as pool:
+        scored = dict(zip(pages, pool.map(scores, pages.values()), strict=True))
+    return weight, scored
 
 
-def bench_import(scratch: Path) -> dict:
-    """Import IMPORT_DOCUMENTS generated documents into a fresh SQLite database with import_lesson."""
+def prepare_import(scratch: Path) -> tuple[dict, list[str]]:
+    """A fresh SQLite database and IMPORT_DOCUMENTS generated lesson documents for bench_import."""
     folder = scratch / "documents"
-    env = production_env("sqlite", scratch / "import")
     (scratch / "import").mkdir()
+    env = production_env("sqlite", scratch / "import", LARGEST)
     manage(env, "migrate", "--noinput")
     generator(env, "documents", str(folder), str(IMPORT_DOCUMENTS))
-    files = sorted(str(path) for path in folder.iterdir())
+    return env, sorted(str(path) for path in folder.iterdir())
+
+
+def bench_import(env: dict, files: list[str]) -> dict:
+    """Import the documents into the fresh database with import_lesson, timed."""
     started = time.monotonic()
     manage(env, "import_lesson", "--publish", *files)
     seconds = time.monotonic() - started
@@ -920,10 +958,11 @@ def markdown(report: dict, changes: str) -> str:
         "PostgreSQL's and Redis's own processes are not. After each fill, PostgreSQL gets the VACUUM ANALYZE "
         "that autovacuum would soon run in production. "
         f"Each scenario runs {ROUNDS} times, interleaved with the others, for {DURATION:g} s; the tables show "
-        "the medians. The scale curve's smallest database is copied aside when it is filled and served by a "
-        "second gunicorn with the same command; each scale scenario runs on it right after its run at the "
-        "largest size, so that each “at most N× its cost at the smallest size” compares figures taken "
-        "seconds apart. "
+        "the medians. Both databases are filled side by side before anything is measured, while the "
+        "documents to import are written; the fill stops at each size of the scale curve but the largest "
+        "to copy the database aside, and each copy is served by a gunicorn of its own with the same "
+        "command. Each scale scenario runs on the smallest size right after its run at the largest, so "
+        "that each “at most N× its cost at the smallest size” compares figures taken seconds apart. "
         "“No cache” adds a new `?bench=` parameter to every request so each one "
         "misses the page cache (and then writes it there); “warm cache” asks for one address, cached by a "
         "first request. The generated lessons are rendered as saving them in the admin would have "
@@ -933,9 +972,10 @@ def markdown(report: dict, changes: str) -> str:
         "",
         "Run it with `make bench` (it installs Debian's wrk; PostgreSQL must answer at "
         f"{POSTGRES_URL.rsplit('/', 1)[0]} and Redis at {REDIS_URL.rsplit('/', 1)[0]}; it uses the database "
-        f"`{POSTGRES_URL.rsplit('/', 1)[1]}` and its copy `{SMALL_POSTGRES_URL.rsplit('/', 1)[1]}`, Redis "
-        f"databases {REDIS_URL.rsplit('/', 1)[1]} and {SMALL_REDIS_URL.rsplit('/', 1)[1]}, and ports {PORT} and "
-        f"{SMALL_PORT}). "
+        f"`{POSTGRES_URL.rsplit('/', 1)[1]}` and its copies "
+        f"{', '.join(f'`{postgres_url(size).rsplit("/", 1)[1]}`' for size in SIZES[:-1])}, Redis databases "
+        f"{REDIS_URL.rsplit('/', 1)[1]} to {int(REDIS_URL.rsplit('/', 1)[1]) + len(SIZES) - 1}, and ports "
+        f"{PORT} to {PORT + len(SIZES) - 1}). "
         "For a quicker trial: `BENCH_DATABASES=sqlite BENCH_SIZES=10,1000 BENCH_ROUNDS=1 "
         "BENCH_IMPORT_DOCUMENTS=0 make bench`; such a run says so below.",
         "",
@@ -966,9 +1006,11 @@ def markdown(report: dict, changes: str) -> str:
         "python manage.py collectstatic --noinput --verbosity 0",
         "python manage.py import_lesson --publish content/lessons/*.txt",
         "python -m bench.generator admin-lesson",
-        f"python -m bench.generator fill {SIZES[0]}",
-        f"# (copied aside: a second server on port {SMALL_PORT} serves the {SIZES[0]:,} lessons)",
-        *[f"python -m bench.generator fill {size}" for size in SIZES[1:]],
+        *[
+            f"python -m bench.generator fill {size}"
+            + ("" if size == LARGEST else f"   # then copied aside, served on port {port_of(size)}")
+            for size in SIZES
+        ],
         "# The server:",
         info["gunicorn_command"],
         "# The load, each run three times:",
@@ -1035,17 +1077,27 @@ def main() -> int:
     commands: set = set()
     scratch = Path(tempfile.mkdtemp(prefix="history-bench-"))
     try:
+        # Filling the databases and writing the documents to import keeps a core busy for minutes and the
+        # other one only part of the time: they run side by side, before anything is measured.
+        print(f"Filling {', '.join(DATABASES)} to {', '.join(f'{size:,}' for size in SIZES)} lessons:", flush=True)
+        with concurrent.futures.ThreadPoolExecutor(len(DATABASES) + 1) as pool:
+            for database in DATABASES:
+                (scratch / database).mkdir()
+            fills = {database: pool.submit(fill_every_size, database, scratch / database) for database in DATABASES}
+            to_import = pool.submit(prepare_import, scratch) if IMPORT_DOCUMENTS else None
+            filled = {database: fill.result() for database, fill in fills.items()}
+            to_import = to_import and to_import.result()
         for database in DATABASES:
-            scratch_db = scratch / database
-            scratch_db.mkdir()
-            report["databases"][database] = bench_database(database, command, scratch_db, commands)
-            result = report["databases"][database]
+            envs, fill_timings = filled[database]
+            result = bench_database(database, command, envs, scratch / database, commands)
+            result["timings"] = fill_timings | result["timings"]
+            report["databases"][database] = result
             name = {"sqlite": "SQLite", "postgres": "PostgreSQL"}[database]
             report["misses"] += budget_misses(name, result)
             report["misses"] += browser_misses(name, result.get("page_weight", {}), result.get("lighthouse", {}))
-        if IMPORT_DOCUMENTS:
+        if to_import:
             print("Import:", flush=True)
-            report["import"] = bench_import(scratch)
+            report["import"] = bench_import(*to_import)
             print(f"  {report['import']}", flush=True)
             report["misses"] += import_misses(report["import"])
     except BenchmarkError as error:
