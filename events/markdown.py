@@ -1,5 +1,6 @@
 """Editor Markdown to safe HTML: the one renderer for pages, previews and imports."""
 
+import functools
 import re
 from html import unescape
 
@@ -30,7 +31,14 @@ _SENTENCE_END = re.compile(r"[.!?](?=[\"”’)]?\s+[\"“(]?[A-Z0-9])")
 
 def render_markdown(text: str) -> str:
     """Render an editor's Markdown to sanitised HTML."""
-    return sanitise_html(_parser.render(text or ""))
+    text = text or ""
+    tokens = _tokens_with_every_link(text)
+    if _disallowed(tokens):
+        # _parser reads some of these otherwise (a javascript: link as plain text): parsed its way.
+        return sanitise_html(_parser.render(text))
+    # With only allowed links, both parsers read the text alike: the text validated before it is saved
+    # (disallowed_links, then render_markdown) is parsed once.
+    return sanitise_html(_parser.renderer.render(tokens, _parser.options, {}))
 
 
 def sanitise_html(html: str) -> str:
@@ -62,8 +70,18 @@ def first_sentence_of_text(text: str) -> str:
 
 def disallowed_links(text: str) -> list[str]:
     """Link and image addresses in Markdown that are neither http(s) nor site-relative."""
+    return _disallowed(_tokens_with_every_link(text or ""))
+
+
+@functools.lru_cache(maxsize=64)
+def _tokens_with_every_link(text: str) -> tuple:
+    # Read-only once made: rendering tokens does not change them.
+    return tuple(_link_finder.parse(text))
+
+
+def _disallowed(tokens: tuple) -> list[str]:
     found = []
-    for token in _link_finder.parse(text or ""):
+    for token in tokens:
         for child in token.children or []:
             url = child.attrGet("href") or child.attrGet("src")
             if url is None:
