@@ -22,7 +22,6 @@ As a command (DATABASE_URL picks the database, as for manage.py):
 import argparse
 import datetime
 import importlib
-import multiprocessing
 import os
 import random
 import re
@@ -39,7 +38,7 @@ if __name__ == "__main__":  # run as a command: Django must be set up before the
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "history_site.settings")
     django.setup()
 
-from django.db import connection, connections, transaction  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django.utils.text import slugify  # noqa: E402
 
@@ -518,26 +517,9 @@ def fill_database(total: int) -> int:
                 [generated_lesson(n).parsed for n in numbers[start : start + BATCH]], topics, published_at
             )
         added += [lesson.pk for lesson in lessons]
-    _render_on_every_core(added)  # as each lesson's save would have
+    render_many(added)  # as each lesson's save would have: on every core
     bump_content_version()  # rows made in bulk send no signals
     return len(numbers)
-
-
-def _render_on_every_core(lesson_ids: list[int]) -> None:
-    """Render the lessons (events/rendering.py), a share in a process for each core: rendering them
-    takes longer than making their rows."""
-    processes = min(os.cpu_count() or 1, 4)
-    if connection.in_atomic_block or processes == 1:  # other processes could not see the rows yet
-        render_many(lesson_ids)
-        return
-    connections.close_all()  # each process opens its own
-    with multiprocessing.get_context("fork").Pool(processes) as pool:
-        pool.map(_render_share, [lesson_ids[index::processes] for index in range(processes)])
-
-
-def _render_share(lesson_ids: list[int]) -> None:
-    render_many(lesson_ids)
-    connections.close_all()
 
 
 def ensure_admin_lesson() -> Lesson:

@@ -25,12 +25,14 @@ upgrade; renderer() names what made it), or one made before a related lesson's p
 import functools
 import hashlib
 import json
+import multiprocessing
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.db.models import Min
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
@@ -168,7 +170,20 @@ def render(lesson_id: int, *, only_if_outdated: bool = False) -> LessonRendering
 
 def render_many(lesson_ids: list[int], *, batch: int = 200) -> None:
     """Render these lessons and store them, a batch at a time: for lessons written in bulk, without
-    signals (bench/generator.py)."""
+    signals (import_lesson, bench/generator.py). Several batches, outside a transaction, are shared
+    among a process for each core: rendering lessons takes longer than writing them."""
+    processes = min(os.cpu_count() or 1, 4, len(lesson_ids) // batch)
+    # Other processes could not see rows not yet committed, nor an SQLite database in memory (tests).
+    alone = connection.in_atomic_block or (connection.vendor == "sqlite" and connection.is_in_memory_db())
+    if processes < 2 or alone:
+        _render_batches(lesson_ids, batch)
+        return
+    connections.close_all()  # each process opens its own
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        pool.starmap(_render_share, [(lesson_ids[index::processes], batch) for index in range(processes)])
+
+
+def _render_batches(lesson_ids: list[int], batch: int) -> None:
     for start in range(0, len(lesson_ids), batch):
         ids = lesson_ids[start : start + batch]
         expiries = _first_publish_times_to_come(ids)
@@ -181,6 +196,12 @@ def render_many(lesson_ids: list[int], *, batch: int = 200) -> None:
             unique_fields=["lesson"],
             update_fields=STORED,
         )
+
+
+def _render_share(lesson_ids: list[int], batch: int) -> None:
+    """One process's share of render_many()."""
+    _render_batches(lesson_ids, batch)
+    connections.close_all()
 
 
 STORED = ["renderer", "article", "references", "panels", "card", "timeline_entry", "expires_at"]

@@ -11,6 +11,7 @@ from django.db.models.signals import post_save
 from django.utils import timezone
 
 from events.models import Evidence, KeyTerm, Lesson, LessonRendering, RelatedLesson, Section, Topic
+from events.rendering import render_many, renderer
 
 from .admin_forms import change_form_data, form_errors
 from .conftest import SEED_DOCUMENT, client_for, text_of
@@ -59,6 +60,24 @@ def test_a_write_outside_a_transaction_is_rendered_at_once(make_lesson):
     section.save()
 
     assert "Renamed outside a transaction" in stored(lesson).article
+
+
+@pytest.mark.django_db(transaction=True)
+def test_lessons_rendered_in_bulk_are_shared_among_processes_and_all_stored(make_lesson):
+    # On a database other processes can open (PostgreSQL here; the tests' SQLite is in memory), a
+    # process for each core renders its share.
+    lessons = [make_lesson(f"lesson-{number}", panels=1) for number in range(4)]
+    LessonRendering.objects.all().delete()
+
+    render_many([lesson.pk for lesson in lessons], batch=1)
+
+    assert sorted(LessonRendering.objects.filter(renderer=renderer()).values_list("lesson__slug", flat=True)) == [
+        "lesson-0",
+        "lesson-1",
+        "lesson-2",
+        "lesson-3",
+    ]
+    assert "Why 1." in stored(lessons[3]).panels["cause-1"]
 
 
 def test_a_transaction_renders_each_lesson_once(lesson, django_capture_on_commit_callbacks):
