@@ -329,8 +329,8 @@ class Server:
             time.sleep(0.2)
         else:
             raise BenchmarkError(f"gunicorn did not answer within a minute; see {self.log}")
-        time.sleep(1)  # let every worker finish importing the project
         self.pids = [self.process.pid, *self.workers()]
+        self.wait_until_idle()  # every worker has finished importing the project
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -572,7 +572,6 @@ def flush_redis(url: str) -> None:
 
 def prepare_database(env: dict) -> None:
     manage(env, "migrate", "--noinput")
-    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
     manage(
         env,
         "import_lesson",
@@ -1009,9 +1008,9 @@ def markdown(report: dict, changes: str) -> str:
         "",
         "```",
         "make bench   # .venv/bin/python -m bench.run -- <GUNICORN_COMMAND from the Makefile>",
+        "python manage.py collectstatic --noinput --verbosity 0   # with DJANGO_DEBUG=0",
         "# For each database, with DJANGO_DEBUG=0 and a fresh DATABASE_URL:",
         "python manage.py migrate --noinput",
-        "python manage.py collectstatic --noinput --verbosity 0",
         "python manage.py import_lesson --publish content/lessons/*.txt",
         "python -m bench.generator admin-lesson",
         *[
@@ -1089,6 +1088,8 @@ def main() -> int:
         # Filling the databases and writing the documents to import keeps a core busy for minutes and the
         # other one only part of the time: they run side by side, before anything is measured.
         print(f"Filling {', '.join(DATABASES)} to {', '.join(f'{size:,}' for size in SIZES)} lessons:", flush=True)
+        # Once, before the fills (which would otherwise write the same files at the same time).
+        manage(production_env(DATABASES[0], scratch, LARGEST), "collectstatic", "--noinput", "--verbosity", "0")
         with concurrent.futures.ThreadPoolExecutor(len(DATABASES) + 1) as pool:
             for database in DATABASES:
                 (scratch / database).mkdir()
