@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import connection, models
+from django.db.models.functions import Lower
 from django.template.defaultfilters import linebreaks_filter as linebreaks
 from django.urls import reverse
 from django.utils import timezone
@@ -96,9 +97,12 @@ class LessonQuerySet(models.QuerySet):
             "topics",
             models.Prefetch(
                 "relations",
-                queryset=RelatedLesson.objects.filter(
-                    related__status=Lesson.Status.PUBLISHED, related__published_at__lte=timezone.now()
-                ).select_related("related"),
+                # The status through lower(), which SQLite cannot look up in the index of published lessons:
+                # without statistics it would walk every published lesson to find the relations of a few
+                # (for 200 lessons among 10,000, 390 ms against 0.4 ms).
+                queryset=RelatedLesson.objects.alias(related_status=Lower("related__status"))
+                .filter(related_status=Lesson.Status.PUBLISHED, related__published_at__lte=timezone.now())
+                .select_related("related"),
             ),
         )
 
