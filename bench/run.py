@@ -781,35 +781,25 @@ def bench_database(database: str, command: list[str], envs: dict[int, dict], scr
 def browser_figures() -> tuple[dict, dict]:
     """Page weight and Lighthouse scores of the index and the lesson page, through a proxy that
     sends X-Forwarded-Proto as the HTTPS proxy in front of a school's server does (Lighthouse's own
-    requests, robots.txt included, need it too). The two pages are scored side by side: a Lighthouse
-    run keeps about one core busy and waits the rest of its 15 s, and sharing the machine can only
-    lower a score, never raise it."""
-    from bench.lighthouse import ensure_lighthouse, lighthouse_scores
+    requests, robots.txt included, need it too). One page at a time: with another Lighthouse run beside
+    it on the two cores, the lesson page scored 97, 90 and 88 for performance."""
+    from bench.lighthouse import lighthouse_scores
     from bench.page_weight import first_load_weight
 
-    pages = {"index": f"http://{HOST}:{PORT}/", "lesson": f"http://{HOST}:{PORT}{SEED_PATH}"}
-    weight = {}
-    for name, url in pages.items():
+    weight, scores = {}, {}
+    for name, path in [("index", "/"), ("lesson", SEED_PATH)]:
+        url = f"http://{HOST}:{PORT}{path}"
         try:
             weight[name] = first_load_weight(url, forwarded_https=True)
         except Exception as error:  # a browser problem must not lose the server figures
             weight[name] = f"not measured ({error})"
-
-    def scores(url: str) -> dict | str:
         for attempt in (1, 2):  # Lighthouse now and then fails to record a page load
             try:
-                return lighthouse_scores(url, runs=3, forwarded_https=True)
+                scores[name] = lighthouse_scores(url, runs=3, forwarded_https=True)
+                break
             except Exception as error:
-                failure = f"not measured ({' '.join(str(error).split())}, attempt {attempt})"
-        return failure
-
-    try:
-        ensure_lighthouse()  # once, before the two pages' runs would each install it
-    except Exception as error:
-        return weight, dict.fromkeys(pages, f"not measured ({error})")
-    with concurrent.futures.ThreadPoolExecutor(len(pages)) as pool:
-        scored = dict(zip(pages, pool.map(scores, pages.values()), strict=True))
-    return weight, scored
+                scores[name] = f"not measured ({' '.join(str(error).split())}, attempt {attempt})"
+    return weight, scores
 
 
 def prepare_import(scratch: Path) -> tuple[dict, list[str]]:
