@@ -27,6 +27,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -173,8 +174,13 @@ def render_many(lesson_ids: list[int], *, batch: int = 200) -> None:
     signals (import_lesson, bench/generator.py). Several batches, outside a transaction, are shared
     among a process for each core: rendering lessons takes longer than writing them."""
     processes = min(os.cpu_count() or 1, 4, len(lesson_ids) // batch)
-    # Other processes could not see rows not yet committed, nor an SQLite database in memory (tests).
-    alone = connection.in_atomic_block or (connection.vendor == "sqlite" and connection.is_in_memory_db())
+    # Other processes could not see rows not yet committed, nor an SQLite database in memory; and a
+    # process forked while other threads run (a test's live server) can deadlock on a lock they held.
+    alone = (
+        connection.in_atomic_block
+        or (connection.vendor == "sqlite" and connection.is_in_memory_db())
+        or threading.active_count() > 1
+    )
     if processes < 2 or alone:
         _render_batches(lesson_ids, batch)
         return

@@ -3,18 +3,21 @@ shown out of date."""
 
 import datetime
 import io
+import os
+import subprocess
+import sys
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.signals import post_save
 from django.utils import timezone
 
 from events.models import Evidence, KeyTerm, Lesson, LessonRendering, RelatedLesson, Section, Topic
-from events.rendering import render_many, renderer
+from events.rendering import renderer
 
 from .admin_forms import change_form_data, form_errors
-from .conftest import SEED_DOCUMENT, client_for, text_of
+from .conftest import ROOT, SEED_DOCUMENT, client_for, text_of
 from .test_cache import import_first_revision_through_admin
 
 LESSON_URL = "/lessons/a-lesson/"
@@ -64,13 +67,28 @@ def test_a_write_outside_a_transaction_is_rendered_at_once(make_lesson):
 
 @pytest.mark.django_db(transaction=True)
 def test_lessons_rendered_in_bulk_are_shared_among_processes_and_all_stored(make_lesson):
-    # On a database other processes can open (PostgreSQL here; the tests' SQLite is in memory), a
-    # process for each core renders its share.
+    # Run as a management command is: in a process of its own, with no other thread (a process with
+    # threads, such as this one, renders alone).
     lessons = [make_lesson(f"lesson-{number}", panels=1) for number in range(4)]
     LessonRendering.objects.all().delete()
+    database = connection.settings_dict
+    if connection.vendor == "sqlite":
+        url = f"sqlite:///{database['NAME']}"
+    else:
+        url = f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+    code = (
+        "import django, multiprocessing; django.setup(); from events import rendering; "
+        "forked = []; fork = rendering.multiprocessing.get_context; "
+        "rendering.multiprocessing.get_context = lambda method: forked.append(method) or fork(method); "
+        f"rendering.render_many({[lesson.pk for lesson in lessons]}, batch=1); print(forked)"
+    )
+    environment = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "history_site.settings"}
+    environment.pop("REDIS_URL", None)
+    finished = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True, check=True
+    )
 
-    render_many([lesson.pk for lesson in lessons], batch=1)
-
+    assert finished.stdout.strip() == "['fork']"  # shared among processes
     assert sorted(LessonRendering.objects.filter(renderer=renderer()).values_list("lesson__slug", flat=True)) == [
         "lesson-0",
         "lesson-1",
