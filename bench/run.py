@@ -52,8 +52,9 @@ PORT = int(os.environ.get("BENCH_PORT", "8100"))
 POSTGRES_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
 # Each size of the scale curve but the largest is kept in a copy of its own when the fill reaches it,
-# served on a port of its own (see size_env); the smallest is measured in the same rounds as the
-# largest, each run right after the largest's: growth compares figures taken seconds apart.
+# with a PostgreSQL database, a Redis database and a port of its own (postgres_url, redis_url,
+# port_of). The smallest is measured in the same rounds as the largest, each run right after the
+# largest's: growth compares figures taken seconds apart.
 DURATION = int(os.environ.get("BENCH_DURATION", "1"))  # wrk takes whole seconds
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 SIZES = [int(size) for size in os.environ.get("BENCH_SIZES", "10,1000,10000").split(",")]
@@ -502,14 +503,17 @@ def production_env(database: str, scratch: Path, size: int) -> dict:
         env["DJANGO_CACHE_DIR"] = page_cache_folder(scratch)
     else:
         env["DATABASE_URL"] = postgres_url(size)
-        redis_base, redis_number = REDIS_URL.rsplit("/", 1)
-        number = int(redis_number) + (0 if size == LARGEST else 1 + SIZES.index(size))
-        env["REDIS_URL"] = f"{redis_base}/{number}"
+        env["REDIS_URL"] = redis_url(size)
     return env
 
 
 def postgres_url(size: int) -> str:
     return POSTGRES_URL if size == LARGEST else f"{POSTGRES_URL}_{size}"
+
+
+def redis_url(size: int) -> str:
+    base, number = REDIS_URL.rsplit("/", 1)
+    return REDIS_URL if size == LARGEST else f"{base}/{int(number) + 1 + SIZES.index(size)}"
 
 
 def port_of(size: int) -> int:
@@ -971,8 +975,8 @@ def markdown(report: dict, changes: str) -> str:
         f"{POSTGRES_URL.rsplit('/', 1)[0]} and Redis at {REDIS_URL.rsplit('/', 1)[0]}; it uses the database "
         f"`{POSTGRES_URL.rsplit('/', 1)[1]}` and its copies "
         f"{', '.join(f'`{postgres_url(size).rsplit("/", 1)[1]}`' for size in SIZES[:-1])}, Redis databases "
-        f"{REDIS_URL.rsplit('/', 1)[1]} to {int(REDIS_URL.rsplit('/', 1)[1]) + len(SIZES) - 1}, and ports "
-        f"{PORT} to {PORT + len(SIZES) - 1}). "
+        f"{', '.join(redis_url(size).rsplit('/', 1)[1] for size in SIZES)}, and ports "
+        f"{', '.join(str(port_of(size)) for size in SIZES)}). "
         "For a quicker trial: `BENCH_DATABASES=sqlite BENCH_SIZES=10,1000 BENCH_ROUNDS=1 "
         "BENCH_IMPORT_DOCUMENTS=0 make bench`; such a run says so below.",
         "",

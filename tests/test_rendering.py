@@ -77,7 +77,7 @@ def test_lessons_rendered_in_bulk_are_shared_among_processes_and_all_stored(make
     else:
         url = f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
     code = (
-        "import django, multiprocessing; django.setup(); from events import rendering; "
+        "import django; django.setup(); from events import rendering; "
         "forked = []; fork = rendering.multiprocessing.get_context; "
         "rendering.multiprocessing.get_context = lambda method: forked.append(method) or fork(method); "
         f"rendering.render_many({[lesson.pk for lesson in lessons]}, batch=1); print(forked)"
