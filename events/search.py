@@ -40,8 +40,9 @@ lessons is found without searching all their text.
 Marking. The database marks matched words with two private-use characters; the text is then
 HTML-escaped and only those characters become <mark> tags. Only the page's lessons are marked,
 and the part of the sections to show is looked for only for the lessons whose key event holds
-none of the words: in their text, where a word starts as typed (the database's snippet function
-reads and splits a lesson's whole text), and by the database only for a word there in another form.
+none of the words (their sections are read only then): in their text, where a word starts as typed
+(the database's snippet function reads and splits a lesson's whole text), and by the database only
+for a word there in another form.
 
 The index without words, and the topics to filter by, are read with what is kept per content
 version (events.cache.derived_from_content): the count of published lessons, where each page
@@ -77,9 +78,13 @@ _START, _END = "\ue000", "\ue001"  # unlikely in lesson text; anything else is e
 _MARKED = re.compile(f"{_START}([^{_START}{_END}]*){_END}")
 
 # What Markdown leaves in a snippet of a section's source: [links](…), even cut short, and the
-# marks of emphasis, code and lists. Matched words inside a link's address go with it.
+# marks of lists, emphasis and code. Matched words inside a link's address go with it.
 _MARKDOWN_LINK = re.compile(r"\[([^\]]*)\](?:\([^)\s]*\)?)?")
-_MARKDOWN_MARKS = re.compile(r"[*`]+|(?<!\w)_+|_+(?!\w)|^\s*(?:[-+>]|\d+[.)])\s+", re.MULTILINE)
+_MARKDOWN_LIST_MARKS = re.compile(r"^\s*(?:[-+>]|\d+[.)])\s+", re.MULTILINE)
+# In a part cut out of a lesson's text, only after a line break or a section's heading (the search
+# index joins them with " — "), not at its start, which may be inside a line ("1960. ").
+_MARKDOWN_LIST_MARKS_INSIDE = re.compile(r"(\n|— )[ \t]*(?:[-+>]|\d+[.)])[ \t]+")
+_MARKDOWN_UNDERSCORES = re.compile(r"(?<!\w)_+|_+(?!\w)")  # not those inside a word (snake_case)
 
 
 @dataclass(frozen=True)
@@ -310,11 +315,10 @@ class _Dialect:
     first_marks: Callable[[list[str]], str]
     matches: str  # FROM and WHERE, with {lessons} for the conditions on the lessons that may be found
     document: str  # the {document} of `matches` that holds the whole lesson
-    marked: str  # the title and the key event with the words marked, and the sections or NULL
+    marked: str  # the title and the key event with the words marked
     snippet: str  # the part of the sections with the words, marked
     snippet_params: Callable[[list[str]], list]  # the parameters of `snippet`, from the words
-    # The id and sections of each lesson of a list of ids ({ids} placeholders); None where `marked` reads them.
-    sections: str | None
+    sections: str  # the id and sections of each lesson of a list of ids ({ids} placeholders)
     rank: str  # lower for a better match
     among: str  # a condition on the matches: only the lessons of the given ids (a list of {ids} placeholders)
 
@@ -337,13 +341,11 @@ _DIALECTS = {
             FROM {document} CROSS JOIN events_lesson ON events_lesson.id = {document}.rowid
             WHERE {document} MATCH %s AND {lessons}""",
         document="events_search",
-        # With the sections: FTS5 reads the whole row for highlight().
         marked=f"""
-            highlight(events_search, 0, '{_START}', '{_END}'), highlight(events_search, 1, '{_START}', '{_END}'),
-            events_search.sections""",
+            highlight(events_search, 0, '{_START}', '{_END}'), highlight(events_search, 1, '{_START}', '{_END}')""",
         snippet=f"snippet(events_search, 2, '{_START}', '{_END}', '', {_SNIPPET_WORDS})",
         snippet_params=lambda words: [],
-        sections=None,
+        sections="SELECT rowid, sections FROM events_search WHERE rowid IN ({ids})",
         # bm25() is lower for a better match; a word in the title counts most.
         rank="bm25(events_search, 10.0, 4.0, 1.0)",
         # The range lets the search index skip to the lessons; `+` keeps the list from being read as
@@ -361,8 +363,7 @@ _DIALECTS = {
         document="document",
         marked=f"""
             ts_headline('english', events_search.title, query, 'HighlightAll=true, {_HEADLINE}'),
-            ts_headline('english', events_search.summary, query, 'HighlightAll=true, {_HEADLINE}'),
-            NULL""",
+            ts_headline('english', events_search.summary, query, 'HighlightAll=true, {_HEADLINE}')""",
         snippet=f"""ts_headline('english', {_NEAR_FIRST_WORD}, query,
             'MaxWords={_SNIPPET_WORDS}, MinWords=15, {_HEADLINE}')""",
         # The first word where it starts a word in the sections, twice (see _NEAR_FIRST_WORD).
@@ -434,8 +435,7 @@ class _Matches:
         return _listed(self._marked_rows(sql, [*self.params, *self.params, page.stop - page.start, page.start]))
 
     def _marked_columns(self) -> str:
-        """Each lesson's id, slug, title and stored card, its title and key event with the words marked,
-        and its sections or NULL (see _Dialect.marked)."""
+        """Each lesson's id, slug, title and stored card, and its title and key event with the words marked."""
         columns = "events_lesson.id, events_lesson.slug, events_lesson.title"
         return f"SELECT {columns}, {_STORED_CARD}, {self.dialect.marked}"
 
@@ -446,25 +446,24 @@ class _Matches:
         with connection.cursor() as cursor:
             cursor.execute(sql, [renderer(), *params])
             rows = cursor.fetchall()
-        # id, title_marked, summary_marked and the sections (or None) are row[0], row[4], row[5] and row[6].
-        snippets = self._snippets([(row[0], _START in row[4], row[6]) for row in rows if _START not in row[5]])
+        # id, title_marked and summary_marked are row[0], row[4] and row[5].
+        snippets = self._snippets([(row[0], _START in row[4]) for row in rows if _START not in row[5]])
         return [(*row[:4], *_marked(row[4], row[5], snippets.get(row[0], ""))) for row in rows]
 
-    def _snippets(self, lessons: list[tuple[int, bool, str | None]]) -> dict[int, str]:
+    def _snippets(self, lessons: list[tuple[int, bool]]) -> dict[int, str]:
         """The part of each lesson's sections where the words are, marked, for each (id, whether its title
-        holds a word, its sections if read already). Found in the text where a word starts as typed,
-        which costs a tenth of the database's snippet (FTS5's reads and splits the whole text); by the
-        database only where the words are in neither the title nor the key event, so in the sections in
-        another form ("treaties")."""
-        texts = {pk: sections for pk, _, sections in lessons if sections is not None}
-        unread = [pk for pk, _, sections in lessons if sections is None]
-        if unread:
-            with connection.cursor() as cursor:
-                cursor.execute(self.dialect.sections.format(ids=", ".join(["%s"] * len(unread))), unread)
-                texts.update(cursor.fetchall())
-        near = {pk: _near_words(sections, self.words) for pk, sections in texts.items()}
+        holds a word). Found in the text where a word starts as typed, which costs a tenth of the
+        database's snippet (FTS5's reads and splits the whole text); by the database only where the
+        words are in neither the title nor the key event, so in the sections in another form ("treaties")."""
+        if not lessons:
+            return {}
+        ids = [pk for pk, _ in lessons]
+        with connection.cursor() as cursor:
+            cursor.execute(self.dialect.sections.format(ids=", ".join(["%s"] * len(ids))), ids)
+            texts = cursor.fetchall()
+        near = {pk: _near_words(text, self.words) for pk, text in texts}
         snippets = {pk: snippet for pk, snippet in near.items() if snippet is not None}
-        elsewhere = [pk for pk, in_title, _ in lessons if pk not in snippets and not in_title]
+        elsewhere = [pk for pk, in_title in lessons if pk not in snippets and not in_title]
         if elsewhere:
             sql = f"SELECT events_lesson.id, {self.dialect.snippet} {self.matches} AND {self._among(elsewhere)}"
             params = [*self.dialect.snippet_params(self.words), *self.params, min(elsewhere), max(elsewhere)]
@@ -512,11 +511,20 @@ def _near_words(text: str, words: list[str]) -> str | None:
         return None
     while start and not text[start - 1].isspace():  # from the start of the word it is in ("(Treaty")
         start -= 1
-    # A third of the words before it and the rest after, from as much text as they can take up.
-    reach = 12 * _SNIPPET_WORDS
-    before = text[max(0, start - reach) : start].split()[1 if start > reach else 0 :][-(_SNIPPET_WORDS // 3) :]
-    after = text[start : start + 2 * reach].split()[: _SNIPPET_WORDS - len(before)]
+    # A third of the words before it and the rest after, from as much text as they can take up, split
+    # no further than the words taken; before it, not the first if it may have been cut. The lines'
+    # list marks go first: once the words are joined, they are no longer at the start of a line.
+    reach, words_before = 12 * _SNIPPET_WORDS, _SNIPPET_WORDS // 3
+    before = _without_list_marks(text[max(0, start - reach) : start]).rsplit(None, words_before)
+    if len(before) > words_before or start > reach:
+        before = before[1:]
+    words_after = _SNIPPET_WORDS - len(before)
+    after = _without_list_marks(text[start : start + 2 * reach]).split(None, words_after)[:words_after]
     return found.sub(lambda word: f"{_START}{word.group()}{_END}", " ".join(before + after))
+
+
+def _without_list_marks(part: str) -> str:
+    return _MARKDOWN_LIST_MARKS_INSIDE.sub(r"\1", part)
 
 
 def _word_start(text: str, word: str) -> int:
@@ -536,8 +544,12 @@ def _marked(title: str, summary: str, sections: str) -> tuple[SafeString, SafeSt
 
 
 def _plain(markdown: str) -> str:
-    text = _MARKDOWN_LINK.sub(r"\1", markdown)
-    return " ".join(_MARKDOWN_MARKS.sub(" ", text).split())
+    # One pattern for all the marks took four times as long: it tries each mark at every character.
+    text = _MARKDOWN_LINK.sub(r"\1", markdown) if "[" in markdown else markdown
+    text = _MARKDOWN_LIST_MARKS.sub(" ", text).replace("*", " ").replace("`", " ")
+    if "_" in text:
+        text = _MARKDOWN_UNDERSCORES.sub(" ", text)
+    return " ".join(text.split())
 
 
 def _mark(text: str) -> SafeString:
