@@ -4,12 +4,15 @@ import os
 import pickle
 import random
 import tempfile
+import threading
 import zlib
 from hashlib import md5
 
 from django.core.cache.backends import redis
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.filebased import FileBasedCache
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 
 class FileCache(FileBasedCache):
@@ -85,11 +88,31 @@ class FileCache(FileBasedCache):
 
 class RedisCacheClient(redis.RedisCacheClient):
     """Django's Redis client makes a redis-py client on every call, which costs more than the call
-    itself when a cached page is served; this one keeps one for each server."""
+    itself when a cached page is served; this one keeps one for each server.
+
+    A cached page's every hit reads one key, the content version (events.cache). redis-py's client
+    takes a connection from its pool, and gives it back, with a lock each time and its retries around
+    the call: twice the CPU time of the round trip itself (77 against 37 µs). Each thread reads with a
+    connection of its own instead; if that connection fails, the read is made again the usual way."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._clients = {}
+        self._readers = threading.local()
+
+    def get(self, key, default):
+        client = self.get_client(key)
+        readers = self._readers.__dict__
+        reader = readers.get(client)
+        if reader is None:
+            reader = readers[client] = client.connection_pool.make_connection()
+        try:
+            reader.send_command("GET", key)  # connects first if it has not, or has been disconnected
+            value = reader.read_response()
+        except (RedisConnectionError, RedisTimeoutError):
+            reader.disconnect()  # an answer may be left half read
+            return super().get(key, default)
+        return default if value is None else self._serializer.loads(value)
 
     def get_client(self, key=None, *, write=False):
         index = self._get_connection_pool_index(write)

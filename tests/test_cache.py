@@ -6,6 +6,7 @@ never cached. With REDIS_URL set they run on that Redis, under a key prefix of t
 
 import datetime
 import gzip
+import os
 import random
 import uuid
 
@@ -18,6 +19,7 @@ from django.http import HttpResponse
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from redis import ConnectionError as RedisConnectionError
 from redis import Redis
 
 from events.cache import _page_key
@@ -32,7 +34,7 @@ from events.models import (
     Section,
     Topic,
 )
-from history_site.cache_backends import FileCache
+from history_site.cache_backends import FileCache, RedisCache
 
 from .admin_forms import change_form_data, form_errors
 from .conftest import SEED_DOCUMENT, client_for, text_of
@@ -511,3 +513,26 @@ def test_the_file_cache_spreads_pages_over_folders_and_clears_them_all(tmp_path)
 
     files.clear()
     assert list(tmp_path.rglob("*.djcache")) == []
+
+
+def test_the_redis_cache_reads_again_when_redis_has_closed_its_connections():
+    url = django_settings.REDIS_URL or "redis://127.0.0.1:6379/13"
+    try:
+        Redis.from_url(url, socket_connect_timeout=3).ping()
+    except RedisConnectionError as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis does not answer at {url} ({error}); CI does not skip this test.")
+        pytest.skip(f"Redis does not answer at {url}: {error}")
+    pages = RedisCache(url, {"KEY_PREFIX": f"history-test-{uuid.uuid4().hex}"})
+    pages.set("version", "one")
+    assert pages.get("version") == "one"
+    assert pages.get("missing", "default") == "default"
+
+    # As when Redis restarts, or a firewall drops idle connections.
+    Redis.from_url(url).client_kill_filter(_type="normal", skipme=True)
+
+    assert pages.get("version") == "one"
+    pages.set("version", "two")
+    assert pages.get("version") == "two"
+    pages.delete("version")
+    assert pages.get("version") is None
