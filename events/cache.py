@@ -78,7 +78,8 @@ def cache_public_page(view: Callable[..., HttpResponse] | None = None, *, fragme
 
 
 def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
+    # From the WSGI environment: request.headers parses every header's name the first time it is read.
+    return request.META.get("HTTP_HX_REQUEST") == "true"
 
 
 def _caches_fragments(path: str) -> bool:
@@ -205,13 +206,15 @@ class CachedPage:
 def _page_key(request: HttpRequest) -> str:
     # What htmx asked for: a fragment, a whole page to restore from its history, and whether the
     # browser shows this address already (see views.index).
-    htmx = HtmxDetails(request)
     asked = "page"
-    if htmx:
+    if _is_htmx(request):
+        htmx = HtmxDetails(request)
         asked = "history" if htmx.history_restore_request else "fragment"
         if htmx.current_url_abs_path == request.get_full_path():
             asked += "-here"
-    address = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
+    # The address as build_absolute_uri() makes it, without parsing it again and joining it to itself.
+    address = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+    address = hashlib.sha256(address.encode()).hexdigest()
     return f"events:page:{_content_key()}:{asked}:{address}"
 
 
