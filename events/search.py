@@ -503,7 +503,11 @@ def _near_words(text: str, words: list[str]) -> str | None:
     # Where the word is in lower case, capitalised or in capitals, found by str.find() (a tenth of the
     # pattern's time on a long text); anywhere else ("McCarthy" for "mccarthy"), by the pattern.
     forms = [form for word in words for form in dict.fromkeys((word, word.capitalize(), word.upper()))]
-    start = min((at for at in (_word_start(text, form) for form in forms) if at >= 0), default=-1)
+    start = -1
+    for form in forms:  # each looked for only before the first place found so far
+        at = _word_start(text, form, len(text) if start < 0 else start + len(form))
+        if at >= 0 and (start < 0 or at < start):
+            start = at
     if start < 0:
         first = found.search(text)
         start = first.start() if first else -1
@@ -511,15 +515,23 @@ def _near_words(text: str, words: list[str]) -> str | None:
         return None
     while start and not text[start - 1].isspace():  # from the start of the word it is in ("(Treaty")
         start -= 1
-    # A third of the words before it and the rest after, from as much text as they can take up, split
-    # no further than the words taken; before it, not the first if it may have been cut. The lines'
-    # list marks go first: once the words are joined, they are no longer at the start of a line.
-    reach, words_before = 12 * _SNIPPET_WORDS, _SNIPPET_WORDS // 3
-    before = _without_list_marks(text[max(0, start - reach) : start]).rsplit(None, words_before)
+    # A third of the words before it and the rest after, from as much text as they can take up (from 8
+    # characters a word first, as most words are short), split no further than the words taken; before
+    # it, not the first if it may have been cut. The lines' list marks go first: once the words are
+    # joined, they are no longer at the start of a line.
+    words_before = _SNIPPET_WORDS // 3
+    for reach in (8 * words_before, 12 * _SNIPPET_WORDS):
+        before = _without_list_marks(text[max(0, start - reach) : start]).rsplit(None, words_before)
+        if len(before) > words_before or start <= reach:
+            break
     if len(before) > words_before or start > reach:
         before = before[1:]
     words_after = _SNIPPET_WORDS - len(before)
-    after = _without_list_marks(text[start : start + 2 * reach]).split(None, words_after)[:words_after]
+    for reach in (8 * words_after, 24 * _SNIPPET_WORDS):
+        after = _without_list_marks(text[start : start + reach]).split(None, words_after)
+        if len(after) > words_after:
+            break
+    after = after[:words_after]
     return found.sub(lambda word: f"{_START}{word.group()}{_END}", " ".join(before + after))
 
 
@@ -527,11 +539,11 @@ def _without_list_marks(part: str) -> str:
     return _MARKDOWN_LIST_MARKS_INSIDE.sub(r"\1", part)
 
 
-def _word_start(text: str, word: str) -> int:
-    """Where a word first starts with `word` in the text, or -1."""
-    at = text.find(word)
+def _word_start(text: str, word: str, end: int) -> int:
+    """Where a word first starts with `word` in text[:end], or -1."""
+    at = text.find(word, 0, end)
     while at > 0 and text[at - 1].isalnum():
-        at = text.find(word, at + 1)
+        at = text.find(word, at + 1, end)
     return at
 
 
