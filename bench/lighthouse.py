@@ -183,8 +183,16 @@ def behind_https_proxy(url: str) -> Iterator[str]:
         def log_message(self, format, *args) -> None:
             pass
 
-    server = ThreadingHTTPServer((upstream.hostname, 0), Handler)
-    server.daemon_threads = True
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+
+        def handle_error(self, request, client_address) -> None:
+            # The browser closes connections it no longer needs, now and then while the proxy reads
+            # from them: nothing went wrong, and no traceback belongs in the benchmark's output.
+            if not isinstance(sys.exception(), ConnectionError):
+                super().handle_error(request, client_address)
+
+    server = Server((upstream.hostname, 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

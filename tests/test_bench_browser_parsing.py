@@ -1,7 +1,10 @@
 """The benchmark's Lighthouse and page-weight tools read their numbers right (no browser needed)."""
 
 import argparse
+import socket
+import struct
 import threading
+import time
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -93,6 +96,19 @@ def test_forwarded_https_proxy_tells_the_server_every_request_came_over_https():
     finally:
         upstream.shutdown()
         upstream.server_close()
+
+
+def test_forwarded_https_proxy_says_nothing_when_the_browser_drops_a_connection(capfd):
+    with lighthouse.behind_https_proxy("http://127.0.0.1:9/") as url:
+        port = int(url.split(":")[2].split("/")[0])
+        for _ in range(3):
+            browser = socket.create_connection(("127.0.0.1", port))
+            browser.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # the request not finished
+            browser.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            browser.close()  # reset, as Chromium does with a connection it no longer needs
+        time.sleep(0.5)
+
+    assert "Traceback" not in capfd.readouterr().err
 
 
 def resource(url, kind, size, decoded=None):
