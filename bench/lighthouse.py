@@ -93,6 +93,21 @@ def run_lighthouse(url: str, headers: dict[str, str] | None = None, timeout: int
         return json.loads(report.read_text())
 
 
+RUN_ATTEMPTS = 3
+
+
+def recorded_run(url: str, headers: dict[str, str] | None = None) -> dict:
+    """run_lighthouse(), again when it fails: now and then Lighthouse fails to record a page load
+    ("NO_NAVSTART"), and one run that failed must not lose the others."""
+    for attempt in range(1, RUN_ATTEMPTS + 1):
+        try:
+            return run_lighthouse(url, headers)
+        except RuntimeError:
+            if attempt == RUN_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
 def summarise(report: dict) -> dict:
     """One run's scores (0–100 ints, None when Lighthouse could not score), key metrics and failed audits."""
     run = {}
@@ -128,7 +143,7 @@ def lighthouse_scores(
     if runs < 1:
         raise ValueError("runs must be at least 1")
     with behind_https_proxy(url) if forwarded_https else contextlib.nullcontext(url) as target:
-        per_run = [summarise(run_lighthouse(target, headers)) for _ in range(runs)]
+        per_run = [summarise(recorded_run(target, headers)) for _ in range(runs)]
     result: dict = {}
     for category in CATEGORIES:
         scores = [run[category] for run in per_run if run[category] is not None]

@@ -240,10 +240,13 @@ LIGHTHOUSE_MINIMUMS = {"performance": 95, "accessibility": 100, "best-practices"
 
 
 def browser_misses(database: str, weight: dict, scores: dict) -> list[str]:
-    """Lighthouse scores below their minimums, and pages over the page-weight budget (when measured)."""
+    """Lighthouse scores below their minimums, pages over the page-weight budget, and either of them
+    not measured: a budget that was not measured has not held."""
     misses = []
     for page, result in scores.items():
-        if isinstance(result, dict):
+        if not isinstance(result, dict):
+            misses.append(f"Lighthouse, {page} page ({database}): {result}")
+        else:
             for category, minimum in LIGHTHOUSE_MINIMUMS.items():
                 score = result.get(category)
                 if score is None or score < minimum:
@@ -252,7 +255,9 @@ def browser_misses(database: str, weight: dict, scores: dict) -> list[str]:
                         f"{'not scored' if score is None else score}, budget {minimum}"
                     )
     for page, result in weight.items():
-        if isinstance(result, dict):
+        if not isinstance(result, dict):
+            misses.append(f"Page weight, {page} page ({database}): {result}")
+        else:
             if not result.get("within_budget", True):
                 misses.append(
                     f"Page weight, {page} page ({database}): {result['html_css_js']:,} bytes of HTML, CSS and JS, "
@@ -797,12 +802,10 @@ def browser_figures() -> tuple[dict, dict]:
             weight[name] = first_load_weight(url, forwarded_https=True)
         except Exception as error:  # a browser problem must not lose the server figures
             weight[name] = f"not measured ({error})"
-        for attempt in (1, 2):  # Lighthouse now and then fails to record a page load
-            try:
-                scores[name] = lighthouse_scores(url, runs=3, forwarded_https=True)
-                break
-            except Exception as error:
-                scores[name] = f"not measured ({' '.join(str(error).split())}, attempt {attempt})"
+        try:
+            scores[name] = lighthouse_scores(url, runs=3, forwarded_https=True)  # each run tried 3 times
+        except Exception as error:
+            scores[name] = f"not measured ({' '.join(str(error).split())})"
     return weight, scores
 
 
@@ -975,8 +978,8 @@ def markdown(report: dict, changes: str) -> str:
         f"{POSTGRES_URL.rsplit('/', 1)[0]} and Redis at {REDIS_URL.rsplit('/', 1)[0]}; it uses the database "
         f"`{POSTGRES_URL.rsplit('/', 1)[1]}` and its copies "
         f"{', '.join(f'`{postgres_url(size).rsplit("/", 1)[1]}`' for size in SIZES[:-1])}, Redis databases "
-        f"{', '.join(redis_url(size).rsplit('/', 1)[1] for size in SIZES)}, and ports "
-        f"{', '.join(str(port_of(size)) for size in SIZES)}). "
+        f"{', '.join(map(str, sorted(int(redis_url(size).rsplit('/', 1)[1]) for size in SIZES)))}, and ports "
+        f"{', '.join(map(str, sorted(port_of(size) for size in SIZES)))}). "
         "For a quicker trial: `BENCH_DATABASES=sqlite BENCH_SIZES=10,1000 BENCH_ROUNDS=1 "
         "BENCH_IMPORT_DOCUMENTS=0 make bench`; such a run says so below.",
         "",

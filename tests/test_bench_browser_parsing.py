@@ -59,6 +59,33 @@ def test_lighthouse_scores_are_medians_with_each_run_and_the_failed_audits(monke
     assert result["runs"][0]["metrics"]["fcp_ms"] == 900.5
 
 
+def test_a_lighthouse_run_that_failed_is_made_again_and_three_failures_are_reported(monkeypatch):
+    outcomes = iter([RuntimeError("NO_NAVSTART"), lighthouse_report(0.99), lighthouse_report(0.97)])
+
+    def run_lighthouse(url, headers=None):
+        outcome = next(outcomes)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    monkeypatch.setattr(lighthouse, "run_lighthouse", run_lighthouse)
+    assert [run["performance"] for run in lighthouse.lighthouse_scores("http://127.0.0.1:8201/", runs=2)["runs"]] == [
+        99,
+        97,
+    ]
+
+    failures = []
+
+    def always_failing(url, headers=None):
+        failures.append(url)
+        raise RuntimeError("NO_NAVSTART")
+
+    monkeypatch.setattr(lighthouse, "run_lighthouse", always_failing)
+    with pytest.raises(RuntimeError, match="NO_NAVSTART"):
+        lighthouse.lighthouse_scores("http://127.0.0.1:8201/", runs=3)
+    assert len(failures) == lighthouse.RUN_ATTEMPTS
+
+
 def test_a_category_lighthouse_could_not_score_is_none(monkeypatch):
     monkeypatch.setattr(lighthouse, "run_lighthouse", lambda url, headers=None: lighthouse_report(None))
 

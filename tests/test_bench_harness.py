@@ -153,7 +153,12 @@ def test_a_slow_import_and_low_lighthouse_scores_are_named():
     assert run.import_misses({"documents": 1000, "seconds": 20.0}) == []
     scores = {"index": {"performance": 97, "accessibility": 100, "best-practices": 100, "seo": 90}}
     assert run.browser_misses("SQLite", {}, scores) == ["Lighthouse seo, index page (SQLite): 90, budget 95"]
-    assert run.browser_misses("SQLite", {}, {"index": "not measured"}) == []
+    assert run.browser_misses(
+        "SQLite", {"lesson": "not measured (no browser)"}, {"index": "not measured (NO_NAVSTART)"}
+    ) == [
+        "Lighthouse, index page (SQLite): not measured (NO_NAVSTART)",
+        "Page weight, lesson page (SQLite): not measured (no browser)",
+    ]
 
 
 def test_the_changes_written_between_the_markers_survive_the_next_run():
