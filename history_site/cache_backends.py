@@ -86,6 +86,11 @@ class FileCache(FileBasedCache):
         return files
 
 
+class _ThreadReaders(threading.local):
+    def __init__(self) -> None:
+        self.of = {}  # this thread's connection to each server, by the redis-py client of its pool
+
+
 class RedisCacheClient(redis.RedisCacheClient):
     """Django's Redis client makes a redis-py client on every call, which costs more than the call
     itself when a cached page is served; this one keeps one for each server.
@@ -98,14 +103,13 @@ class RedisCacheClient(redis.RedisCacheClient):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._clients = {}
-        self._readers = threading.local()
+        self._readers = _ThreadReaders()
 
     def get(self, key, default):
         client = self.get_client(key)
-        readers = self._readers.__dict__
-        reader = readers.get(client)
+        reader = self._readers.of.get(client)
         if reader is None:
-            reader = readers[client] = client.connection_pool.make_connection()
+            reader = self._readers.of[client] = client.connection_pool.make_connection()
         try:
             reader.send_command("GET", key)  # connects first if it has not, or has been disconnected
             value = reader.read_response()
