@@ -246,28 +246,28 @@ def browser_misses(database: str, weight: dict, scores: dict) -> list[str]:
     for page, result in scores.items():
         if not isinstance(result, dict):
             misses.append(f"Lighthouse, {page} page ({database}): {result}")
-        else:
-            for category, minimum in LIGHTHOUSE_MINIMUMS.items():
-                score = result.get(category)
-                if score is None or score < minimum:
-                    misses.append(
-                        f"Lighthouse {category}, {page} page ({database}): "
-                        f"{'not scored' if score is None else score}, budget {minimum}"
-                    )
+            continue
+        for category, minimum in LIGHTHOUSE_MINIMUMS.items():
+            score = result.get(category)
+            if score is None or score < minimum:
+                misses.append(
+                    f"Lighthouse {category}, {page} page ({database}): "
+                    f"{'not scored' if score is None else score}, budget {minimum}"
+                )
     for page, result in weight.items():
         if not isinstance(result, dict):
             misses.append(f"Page weight, {page} page ({database}): {result}")
-        else:
-            if not result.get("within_budget", True):
-                misses.append(
-                    f"Page weight, {page} page ({database}): {result['html_css_js']:,} bytes of HTML, CSS and JS, "
-                    f"budget {result['budget']:,}"
-                )
-            if result.get("font_requests") or result.get("other_origin_requests"):
-                misses.append(
-                    f"Page weight, {page} page ({database}): {result.get('font_requests', 0)} fonts and "
-                    f"{len(result.get('other_origin_requests', []))} requests to other origins, budget none"
-                )
+            continue
+        if not result.get("within_budget", True):
+            misses.append(
+                f"Page weight, {page} page ({database}): {result['html_css_js']:,} bytes of HTML, CSS and JS, "
+                f"budget {result['budget']:,}"
+            )
+        if result.get("font_requests") or result.get("other_origin_requests"):
+            misses.append(
+                f"Page weight, {page} page ({database}): {result.get('font_requests', 0)} fonts and "
+                f"{len(result.get('other_origin_requests', []))} requests to other origins, budget none"
+            )
     return misses
 
 
@@ -978,8 +978,8 @@ def markdown(report: dict, changes: str) -> str:
         f"{POSTGRES_URL.rsplit('/', 1)[0]} and Redis at {REDIS_URL.rsplit('/', 1)[0]}; it uses the database "
         f"`{POSTGRES_URL.rsplit('/', 1)[1]}` and its copies "
         f"{', '.join(f'`{postgres_url(size).rsplit("/", 1)[1]}`' for size in SIZES[:-1])}, Redis databases "
-        f"{', '.join(map(str, sorted(int(redis_url(size).rsplit('/', 1)[1]) for size in SIZES)))}, and ports "
-        f"{', '.join(map(str, sorted(port_of(size) for size in SIZES)))}). "
+        f"{REDIS_URL.rsplit('/', 1)[1]} to {int(REDIS_URL.rsplit('/', 1)[1]) + len(SIZES) - 1}, and ports "
+        f"{PORT} to {PORT + len(SIZES) - 1}). "
         "For a quicker trial: `BENCH_DATABASES=sqlite BENCH_SIZES=10,1000 BENCH_ROUNDS=1 "
         "BENCH_IMPORT_DOCUMENTS=0 make bench`; such a run says so below.",
         "",

@@ -80,10 +80,11 @@ _MARKED = re.compile(f"{_START}([^{_START}{_END}]*){_END}")
 # What Markdown leaves in a snippet of a section's source: [links](…), even cut short, and the
 # marks of lists, emphasis and code. Matched words inside a link's address go with it.
 _MARKDOWN_LINK = re.compile(r"\[([^\]]*)\](?:\([^)\s]*\)?)?")
-_MARKDOWN_LIST_MARKS = re.compile(r"^\s*(?:[-+>]|\d+[.)])\s+", re.MULTILINE)
+_LIST_MARK = r"(?:[-+>]|\d+[.)])"  # a list's item or a quote
+_MARKDOWN_LIST_MARKS = re.compile(rf"^\s*{_LIST_MARK}\s+", re.MULTILINE)
 # In a part cut out of a lesson's text, only after a line break or a section's heading (the search
 # index joins them with " — "), not at its start, which may be inside a line ("1960. ").
-_MARKDOWN_LIST_MARKS_INSIDE = re.compile(r"(\n|— )[ \t]*(?:[-+>]|\d+[.)])[ \t]+")
+_MARKDOWN_LIST_MARKS_INSIDE = re.compile(rf"(\n|— )[ \t]*{_LIST_MARK}[ \t]+")
 _MARKDOWN_UNDERSCORES = re.compile(r"(?<!\w)_+|_+(?!\w)")  # not those inside a word (snake_case)
 
 
