@@ -175,8 +175,11 @@ class CachedPage:
         body = response.content
         patch_vary_headers(response, ["Accept-Encoding"])
         headers = tuple((name, value) for name, value in response.items() if name.lower() != "content-length")
-        digest = hashlib.blake2b(body, digest_size=12).hexdigest()
-        page = cls(response.status_code, headers, gzip.compress(body, GZIP_LEVEL, mtime=0), f'"{digest}"')
+        gzipped = gzip.compress(body, GZIP_LEVEL, mtime=0)
+        # The tag is a digest of the compressed body, which stands for the body as surely (it is made
+        # without a time in it) and is a sixth of its size to read.
+        digest = hashlib.blake2b(gzipped, digest_size=12).hexdigest()
+        page = cls(response.status_code, headers, gzipped, f'"{digest}"')
         page._body = body
         return page
 

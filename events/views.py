@@ -72,7 +72,7 @@ def panel(request: HttpRequest, slug: str, anchor: str) -> HttpResponse:
 def timeline(request: HttpRequest) -> HttpResponse:
     """All published lessons on a timeline, grouped by decade, at most settings.TIMELINE_PAGE_SIZE to a page."""
     try:
-        page = timeline_page(request.GET.get("page", "1"), per_page=getattr(settings, "TIMELINE_PAGE_SIZE", 50))
+        page = timeline_page(request.GET.get("page", "1"), per_page=getattr(settings, "TIMELINE_PAGE_SIZE", 25))
     except NoSuchPage:
         raise Http404("The timeline has no page with that number.") from None
     return render(request, "events/timeline.html", vars(page))
