@@ -502,6 +502,18 @@ def test_the_one_server_file_cache_stays_within_its_size(tmp_path):
     assert files.get("page-2999") == b"<html>"
 
 
+def test_the_file_cache_never_removes_what_it_keeps_without_expiry_to_make_room(tmp_path):
+    random.seed(2)
+    files = FileCache(str(tmp_path), {"OPTIONS": {"MAX_ENTRIES": 300}})
+    files.set("content-version", "one", None)
+
+    for number in range(3000):
+        files.set(f"page-{number}", b"<html>")
+
+    assert files.get("content-version") == "one"
+    assert len(list(tmp_path.rglob("*.djcache"))) < 600  # the pages made room all the same
+
+
 def test_the_file_cache_spreads_pages_over_folders_and_clears_them_all(tmp_path):
     files = FileCache(str(tmp_path), {})
     (tmp_path / "0123456789abcdef0123456789abcdef.djcache").write_bytes(b"")  # the one-folder layout
