@@ -414,7 +414,7 @@ class _Matches:
             return self.total
         in_title = self._found(title_query, self._matches(title_document), MAX_FOUND)
         groups = (in_title, in_heading) if found is in_heading else (in_title, in_heading, found)
-        offered = dict.fromkeys(row[-1] for group in groups for row in sorted(group))
+        offered = dict.fromkeys(pk for group in groups for pk in group)
         self.offered = list(offered)[:MAX_FOUND]
         return len(self.offered)
 
@@ -479,15 +479,18 @@ class _Matches:
     def _matches(self, document: str) -> str:
         return self.dialect.matches.format(lessons=self.lessons_sql, document=document)
 
-    def _found(self, query: str, matches: str, limit: int) -> list[tuple]:
-        """(event date, title, id) of the first `limit` lessons found, the date as ISO text (which sorts
-        as dates do, and costs nothing to convert)."""
+    def _found(self, query: str, matches: str, limit: int) -> list[int]:
+        """The ids of the first `limit` lessons found, by date (then title): sorted by the database,
+        which for 200 lessons costs a fraction of reading their dates and titles to sort them here.
+        MATERIALIZED: as a subquery, SQLite read every match of a common word (5 ms against 0.16)."""
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT events_lesson.event_date || '', events_lesson.title, events_lesson.id {matches} LIMIT %s",
+                f"""WITH found AS MATERIALIZED (
+                    SELECT events_lesson.event_date, events_lesson.title, events_lesson.id {matches} LIMIT %s
+                ) SELECT id FROM found ORDER BY event_date, title, id""",
                 [query, *self.lessons_params, limit],
             )
-            return cursor.fetchall()
+            return [pk for (pk,) in cursor.fetchall()]
 
     def _marked_in_order(self, ids: list[int]) -> list[ListedLesson]:
         if not ids:
