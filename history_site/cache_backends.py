@@ -25,8 +25,8 @@ class FileCache(FileBasedCache):
     - It lists its files on every write; this one estimates their number on one write in CULL_EVERY,
       from a 16th of the folders, and lists them only when it must remove some.
 
-    It also spares what is kept without expiry when it removes a third of the files at random: the
-    content version is (events.cache), and losing it would make every page stale at once.
+    It also spares entries kept without expiry, such as the content version (events.cache), when it
+    removes a third of the files at random: losing that would make every page stale at once.
     """
 
     CULL_EVERY = 50
@@ -62,6 +62,8 @@ class FileCache(FileBasedCache):
 
     def _cull(self) -> None:
         if random.randrange(self.CULL_EVERY) == 0 and self._estimated_entries() >= self._max_entries:
+            if self._cull_frequency == 0:  # Django's setting for "clear it all"
+                return self.clear()
             files = self._list_cache_files()
             for file in random.sample(files, len(files) // self._cull_frequency):
                 if not self._never_expires(file):
