@@ -32,6 +32,7 @@ class FileCache(FileBasedCache):
     CULL_EVERY = 50
     FOLDERS = 256  # named by the first two hexadecimal digits of the file name
     SAMPLED = 16
+    NO_EXPIRY = pickle.dumps(None, FileBasedCache.pickle_protocol)  # how a file starts (_write_content)
 
     def _key_to_file(self, key, version=None) -> str:
         digest = md5(self.make_and_validate_key(key, version=version).encode(), usedforsecurity=False).hexdigest()
@@ -70,10 +71,9 @@ class FileCache(FileBasedCache):
                     self._delete(file)
 
     def _never_expires(self, file: str) -> bool:
-        never = pickle.dumps(None, self.pickle_protocol)  # the expiry, written first (_write_content)
         try:
             with open(file, "rb", buffering=0) as f:
-                return f.read(len(never)) == never
+                return f.read(len(self.NO_EXPIRY)) == self.NO_EXPIRY
         except OSError:
             return False
 
