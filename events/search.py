@@ -53,8 +53,10 @@ and the topics that published lessons have.
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from html import escape  # as Django's templates escape, without the check for lazy text
 from typing import NamedTuple
+from urllib.parse import urlencode
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
@@ -109,15 +111,44 @@ class Found:
 
     text: str  # the search as typed, shortened to MAX_QUERY_LENGTH
     searching: bool  # the text holds words to find
-    filtered: bool  # some topics are chosen
     page: Page  # of ListedLessons: their cards show the matched words marked
-    filters: list[TopicFilter]
     more: bool = False  # more lessons match than the page's paginator counts (MAX_FOUND)
+    # Made by find_lessons() when topics are chosen, to know which; otherwise only for a page that
+    # shows the filters (while no topic is chosen, the index keeps their HTML).
+    chosen_filters: list[TopicFilter] | None = None
+
+    @cached_property
+    def filters(self) -> list[TopicFilter]:
+        """Every kind of topic with the topics that published lessons have, those chosen selected."""
+        return self.chosen_filters if self.chosen_filters is not None else _topic_filters(chosen=set())
+
+    @cached_property
+    def chosen(self) -> list[list[Topic]]:
+        return _chosen(self.chosen_filters or [])
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.chosen)
 
     @property
     def cards(self) -> SafeString:
         """The page's lessons, each as its card."""
         return SafeString("".join(lesson.card for lesson in self.page.object_list))
+
+    @property
+    def previous_page_address(self) -> str | None:
+        return self.page_address(self.page.number - 1) if self.page.has_previous() else None
+
+    @property
+    def next_page_address(self) -> str | None:
+        return self.page_address(self.page.number + 1) if self.page.has_next() else None
+
+    def page_address(self, number: int) -> str:
+        """The query string of another page of these lessons: the same words and topics, and nothing
+        else of the address this page was asked for."""
+        query = [("q", self.text)] if self.text else []
+        query += [(topic.kind, topic.slug) for topics in self.chosen for topic in topics]
+        return f"?{urlencode([*query, ('page', number)])}"
 
 
 def find_lessons(text: str = "", *, topics: Iterable[str] = (), page: int | str | None = 1) -> Found:
@@ -126,14 +157,9 @@ def find_lessons(text: str = "", *, topics: Iterable[str] = (), page: int | str 
     An unknown or out-of-range `page` gives the first or the last page."""
     text = text.strip()[:MAX_QUERY_LENGTH]
     words = _WORD.findall(text.lower())[:MAX_WORDS]
-    filters = _topic_filters(chosen=set(topics))
-    chosen = [
-        [option.topic for option in topic_filter.options if option.selected]
-        for topic_filter in filters
-        if any(option.selected for option in topic_filter.options)
-    ]
-    filtered = bool(chosen)
-    if not words and not filtered:
+    chosen_filters = _topic_filters(chosen=set(topics)) if topics else None
+    chosen = _chosen(chosen_filters or [])
+    if not words and not chosen:
         # Every published lesson: the page starts are kept, and the conditions need no queryset built.
         pages = derived_from_content("index-pages", _published_by_date_pages)
         found = _ByDate(Lesson.objects.published_sql(), pages=pages)
@@ -146,10 +172,9 @@ def find_lessons(text: str = "", *, topics: Iterable[str] = (), page: int | str 
     return Found(
         text=text,
         searching=bool(words),
-        filtered=filtered,
         page=Paginator(found, PER_PAGE).get_page(page),
-        filters=filters,
         more=getattr(found, "more", False),
+        chosen_filters=chosen_filters,
     )
 
 
@@ -162,6 +187,12 @@ def _topic_filters(*, chosen: set[str]) -> list[TopicFilter]:
         if options:
             filters.append(TopicFilter(kind=kind.value, label=kind.label, options=options))
     return filters
+
+
+def _chosen(filters: list[TopicFilter]) -> list[list[Topic]]:
+    """The chosen topics of each kind that has some."""
+    by_kind = ([option.topic for option in topic_filter.options if option.selected] for topic_filter in filters)
+    return [topics for topics in by_kind if topics]
 
 
 def _published_topics() -> list[Topic]:
