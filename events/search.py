@@ -53,8 +53,9 @@ and the topics that published lessons have.
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from html import escape  # as Django's templates escape, without the check for lazy text
+from itertools import chain
 from typing import NamedTuple
 from urllib.parse import urlencode
 
@@ -68,7 +69,7 @@ from .cache import derived_from_content
 from .models import Lesson, Topic
 from .rendering import CARD, filled_card, renderer
 
-PER_PAGE = 20
+PER_PAGE = 10
 # A search that matches more lessons than this shows this many, best first, and says there are
 # more: ranking and counting every match of a common word costs as much as the rest of the page.
 MAX_FOUND = 200
@@ -161,7 +162,7 @@ def find_lessons(text: str = "", *, topics: Iterable[str] = (), page: int | str 
     chosen = _chosen(chosen_filters or [])
     if not words and not chosen:
         # Every published lesson: the page starts are kept, and the conditions need no queryset built.
-        pages = derived_from_content("index-pages", _published_by_date_pages)
+        pages = derived_from_content(f"index-pages:{PER_PAGE}", _published_by_date_pages)
         found = _ByDate(Lesson.objects.published_sql(), pages=pages)
     else:
         lessons = Lesson.objects.published()
@@ -445,7 +446,7 @@ class _Matches:
             return self.total
         in_title = self._found(title_query, self._matches(title_document), MAX_FOUND)
         groups = (in_title, in_heading) if found is in_heading else (in_title, in_heading, found)
-        offered = dict.fromkeys(pk for group in groups for pk in group)
+        offered = dict.fromkeys(chain.from_iterable(groups))
         self.offered = list(offered)[:MAX_FOUND]
         return len(self.offered)
 
@@ -534,10 +535,7 @@ class _Matches:
 def _near_words(text: str, words: list[str]) -> str | None:
     """About _SNIPPET_WORDS words of text around the first place where a word starts with one of the
     words, each such word marked as the database marks them; None if there is none."""
-    found = re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\w*", re.IGNORECASE)
-    # Where the word is in lower case, capitalised or in capitals, found by str.find() (a tenth of the
-    # pattern's time on a long text); anywhere else ("McCarthy" for "mccarthy"), by the pattern.
-    forms = [form for word in words for form in dict.fromkeys((word, word.capitalize(), word.upper()))]
+    found, forms = _finders(tuple(words))
     start = -1
     for form in forms:  # each looked for only before the first place found so far
         at = _word_start(text, form, len(text) if start < 0 else start + len(form))
@@ -567,7 +565,21 @@ def _near_words(text: str, words: list[str]) -> str | None:
         if len(after) > words_after:
             break
     after = after[:words_after]
-    return found.sub(lambda word: f"{_START}{word.group()}{_END}", " ".join(before + after))
+    return found.sub(_MARKED_WORD, " ".join(before + after))
+
+
+_MARKED_WORD = rf"{_START}\g<0>{_END}"
+
+
+@lru_cache(maxsize=256)  # bounded: the words come from anyone
+def _finders(words: tuple[str, ...]) -> tuple[re.Pattern, list[str]]:
+    """The pattern of a word that starts with one of the words, and the forms of the words that
+    str.find() looks for first: in lower case, capitalised or in capitals, it finds them in a tenth
+    of the pattern's time on a long text; anywhere else ("McCarthy" for "mccarthy"), the pattern does.
+    Made once for each search's words."""
+    found = re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\w*", re.IGNORECASE)
+    forms = [form for word in words for form in dict.fromkeys((word, word.capitalize(), word.upper()))]
+    return found, forms
 
 
 def _without_list_marks(part: str) -> str:

@@ -4,6 +4,7 @@ import pytest
 from django.utils import timezone
 
 from events.models import Lesson, Section
+from events.search import PER_PAGE
 
 from .conftest import text_of
 
@@ -39,13 +40,13 @@ def test_index_without_lessons_says_so(client, db):
 
 
 def test_index_query_count_does_not_grow_with_lessons(client, make_lesson, django_assert_num_queries):
-    for number in range(12):
+    for number in range(PER_PAGE + 2):
         make_lesson(f"lesson-{number}", panels=3, readings=2)
 
     with django_assert_num_queries(3):  # the topics to filter by, the count, the page
         response = client.get("/")
 
-    assert text_of(response).count('class="lesson-card"') == 12
+    assert text_of(response).count('class="lesson-card"') == PER_PAGE
 
 
 # The lesson page

@@ -164,7 +164,7 @@ def test_page_links_load_the_next_page_in_place(live_server, make_lesson, page):
         page.get_by_role("link", name="Next page").click()
 
     assert response.value.request.headers.get("hx-request") == "true"
-    expect(titles(page)).to_have_text(["Treaty 20", "Treaty 21"])
+    expect(titles(page)).to_have_text([f"Treaty {PER_PAGE:02}", f"Treaty {PER_PAGE + 1:02}"])
     expect(page).to_have_url(f"{live_server.url}/?q=treaty&page=2")
     expect(page.get_by_role("status")).to_contain_text("Page 2 of 2.")
     assert page.evaluate("window.sameDocument === true")
