@@ -149,6 +149,15 @@ def median_figures(runs: list[dict]) -> dict:
     return {key: statistics.median(run[key] for run in runs) for key in keys}
 
 
+def paired_ratios(runs: list[dict], baseline_runs: list[dict]) -> dict:
+    """The median over the rounds of each ratio to the baseline (ratios()), each round's run compared
+    with the baseline's in the same round: p99 and requests/s move with the machine from one second
+    to the next, and one slow second in either would otherwise decide the ratio of the medians."""
+    # Only the baselines and the scale scenarios run every round (GROWTH_ROUNDS).
+    each = [ratios(run, baseline) for run, baseline in zip(runs, baseline_runs, strict=False)]
+    return {figure: statistics.median(ratio[figure] for ratio in each) for figure in each[0]}
+
+
 def ratios(figures: dict, baseline: dict) -> dict:
     """A scenario's figures as multiples of the baseline's (CPU 2.0 = twice the baseline's CPU per request)."""
     return {
@@ -221,7 +230,11 @@ def missed(budget: Budget, database: str, result: dict) -> list[str]:
     size = f", {int(sizes[-1]):,} lessons" if budget.growth is not None and sizes else ""
     name = f"{budget.label}{size} ({database})"
     median = figures["median"]
-    ratio = ratios(median, result["scenarios"][budget.baseline]["median"])
+    baseline = result["scenarios"][budget.baseline]
+    if "runs" in figures and "runs" in baseline:
+        ratio = paired_ratios(figures["runs"], baseline["runs"])
+    else:
+        ratio = ratios(median, baseline["median"])
     misses = []
     if budget.cpu is not None and ratio["cpu"] > budget.cpu:
         misses.append(f"{name}: {ratio['cpu']:.2f}× the static baseline's CPU per request, budget {budget.cpu:g}×")
@@ -656,10 +669,10 @@ def main_scenarios(panel: str, admin_path: str, cookie: str, common: str, rare: 
     htmx = ("HX-Request: true",)
     one = {"threads": 1, "connections": 1}
     return [
-        Scenario("index-warm", "Index, first page, warm cache", "/"),
-        Scenario("lesson-cold", "Lesson page, no cache", SEED_PATH, cold=True),
         Scenario("lesson-warm", "Lesson page, warm cache", SEED_PATH),
         Scenario("lesson-gzip-warm", "Lesson page, warm cache, gzip", SEED_PATH, headers=(GZIP,)),
+        Scenario("index-warm", "Index, first page, warm cache", "/"),
+        Scenario("lesson-cold", "Lesson page, no cache", SEED_PATH, cold=True),
         Scenario("panel-cold", "Panel fragment (HX-Request), no cache", panel, cold=True, headers=htmx),
         Scenario("panel-warm", "Panel fragment (HX-Request), warm cache", panel, headers=htmx),
         Scenario("search-common-warm", f"Search “{common}”, warm cache", f"/?q={common}"),
@@ -744,22 +757,10 @@ def bench_database(database: str, command: list[str], envs: dict[int, dict], scr
             server = servers[size]
             server.start()
             scale = scale_scenarios(last_index_page(server.port), common, rare)
-            scenarios = [(server, s) for s in baseline_scenarios() + scale]
+            scenarios = [(server, s) for s in baseline_scenarios()]
             if size == LARGEST:
-                # At the largest size, every scenario, interleaved; each scale scenario's run at the smallest
-                # size right after its own, so that the two are as close in time as they can be.
-                if compared:
-                    small_server = servers[SMALLEST_SIZE]
-                    small_server.start()
-                    smallest = {s.key.removeprefix(SMALLEST): s for s in smallest_scenarios(common, rare)}
-                    paired = []
-                    for each_server, scenario in scenarios:
-                        if scenario.key in smallest:
-                            paired.append((each_server, replace(scenario, rounds=GROWTH_ROUNDS)))
-                            paired.append((small_server, replace(smallest[scenario.key], rounds=GROWTH_ROUNDS)))
-                        else:
-                            paired.append((each_server, scenario))
-                    scenarios = paired
+                # Every scenario, interleaved: the warm lesson page first, right after the baselines that
+                # its requests/s and p99 are compared with, round by round (paired_ratios).
                 cookie, admin_path = editor_session(envs[LARGEST])
                 page = fetch_checked(SEED_PATH, port=server.port)[0]
                 panels = re.findall(rf"{SEED_PATH}panels/([\w-]+)/".encode(), page)
@@ -768,6 +769,21 @@ def bench_database(database: str, command: list[str], envs: dict[int, dict], scr
                 panel = f"{SEED_PATH}panels/{panels[0].decode()}/"
                 main = main_scenarios(panel, admin_path, f"Cookie: {cookie}", common, rare)
                 scenarios += [(server, s) for s in main]
+            if size == LARGEST and compared:
+                # Each scale scenario's run at the smallest size right after its own, so that the two are as
+                # close in time as they can be; these and the baselines for GROWTH_ROUNDS rounds.
+                small_server = servers[SMALLEST_SIZE]
+                small_server.start()
+                smallest = {s.key.removeprefix(SMALLEST): s for s in smallest_scenarios(common, rare)}
+                scenarios = [
+                    (server, replace(s, rounds=GROWTH_ROUNDS) if s.key.startswith("baseline") else s)
+                    for _, s in scenarios
+                ]
+                for scenario in scale:
+                    scenarios.append((server, replace(scenario, rounds=GROWTH_ROUNDS)))
+                    scenarios.append((small_server, replace(smallest[scenario.key], rounds=GROWTH_ROUNDS)))
+            else:
+                scenarios += [(server, s) for s in scale]
             beside = f" and {SMALLEST_SIZE:,}" if compared and size == LARGEST else ""
             print(f"{database}, {size:,}{beside} lessons:", flush=True)
             measured = run_rounds(scenarios, DURATION)
@@ -795,8 +811,8 @@ def bench_database(database: str, command: list[str], envs: dict[int, dict], scr
         result["baseline_end"] = {key: value["median"] for key, value in end.items()}
         result["memory_mb"] = server.worker_memory_mb()
         for key, value in result["scenarios"].items():
-            baseline = result["scenarios"]["baseline-gzip" if "gzip" in key else "baseline"]["median"]
-            value["ratio"] = ratios(value["median"], baseline)
+            baseline = result["scenarios"]["baseline-gzip" if "gzip" in key else "baseline"]
+            value["ratio"] = paired_ratios(value["runs"], baseline["runs"])
         if database == DATABASES[0]:
             result["page_weight"], result["lighthouse"] = browser_figures()
     finally:
@@ -979,8 +995,10 @@ def markdown(report: dict, changes: str) -> str:
         "PostgreSQL's and Redis's own processes are not. After each fill, PostgreSQL gets the VACUUM ANALYZE "
         "that autovacuum would soon run in production. "
         f"Each scenario runs {ROUNDS} times, interleaved with the others, for {DURATION:g} s; the tables show "
-        f"the medians. The scale scenarios compared for growth run {GROWTH_ROUNDS} times at the largest and "
-        "the smallest size, interleaved among themselves in the rounds past the others'. Both databases are "
+        "the medians, and each ratio to the baseline is the median of the rounds' ratios, each round's run "
+        "to the baseline's in that round (the warm lesson page's runs come right after the baselines'). "
+        f"The scale scenarios compared for growth run {GROWTH_ROUNDS} times at the largest and "
+        "the smallest size, alone with the baselines in the rounds past the others'. Both databases are "
         "filled side by side before anything is measured, while the "
         "documents to import are written; the fill stops at each size of the scale curve but the largest "
         "to copy the database aside, and each copy is served by a gunicorn of its own with the same "
