@@ -10,8 +10,8 @@ bench/results.json, then exits 1 naming every budget missed.
     .venv/bin/python -m bench.run -- .venv/bin/gunicorn history_site.wsgi --workers 3 --threads 4 ...
 
 BENCH_DURATION (seconds per wrk run, default 1), BENCH_ROUNDS (default 3), BENCH_GROWTH_ROUNDS
-(default BENCH_ROUNDS + 2), BENCH_SIZES (default 10,1000,10000) and BENCH_DATABASES (default sqlite,postgres)
-shrink a trial run.
+(default BENCH_ROUNDS + 2), BENCH_SIZES (default 10,1000,10000) and BENCH_DATABASES (default
+sqlite,postgres) shrink a trial run.
 """
 
 import argparse

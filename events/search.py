@@ -79,6 +79,7 @@ MAX_WORDS = 10
 _WORD = re.compile(r"[^\W_]+")
 _START, _END = "\ue000", "\ue001"  # unlikely in lesson text; anything else is escaped
 _MARKED = re.compile(f"{_START}([^{_START}{_END}]*){_END}")
+_MARKED_WORD = rf"{_START}\g<0>{_END}"  # a word found, as the database marks it
 
 # What Markdown leaves in a snippet of a section's source: [links](…), even cut short, and the
 # marks of lists, emphasis and code. Matched words inside a link's address go with it.
@@ -566,9 +567,6 @@ def _near_words(text: str, words: list[str]) -> str | None:
             break
     after = after[:words_after]
     return found.sub(_MARKED_WORD, " ".join(before + after))
-
-
-_MARKED_WORD = rf"{_START}\g<0>{_END}"
 
 
 @lru_cache(maxsize=256)  # bounded: the words come from anyone
