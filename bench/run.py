@@ -132,15 +132,12 @@ def paired_growth(largest: list[float], smallest: list[float]) -> float:
 
 
 def growth(key: str, result: dict) -> float | None:
-    """A scale scenario's CPU per request at the largest size over the smallest's: the rounds' pairs
-    (paired_growth) where they were measured, else the ratio of the medians."""
-    sizes = sorted(result.get("scale", {}), key=int)
-    if len(sizes) < 2:
+    """A scale scenario's CPU per request at the largest size over the smallest's, over the rounds'
+    pairs (paired_growth); None where the sizes were not compared."""
+    smallest = result.get("smallest_runs", {}).get(key)
+    if not smallest:
         return None
-    if smallest := result.get("smallest_runs", {}).get(key):
-        return paired_growth([run["cpu_ms"] for run in result["scenarios"][key]["runs"]], smallest)
-    small, large = result["scale"][sizes[0]].get(key), result["scale"][sizes[-1]].get(key)
-    return large["cpu_ms"] / small["cpu_ms"] if small and large and small["cpu_ms"] else None
+    return paired_growth([run["cpu_ms"] for run in result["scenarios"][key]["runs"]], smallest)
 
 
 def median_figures(runs: list[dict]) -> dict:
@@ -230,11 +227,7 @@ def missed(budget: Budget, database: str, result: dict) -> list[str]:
     size = f", {int(sizes[-1]):,} lessons" if budget.growth is not None and sizes else ""
     name = f"{budget.label}{size} ({database})"
     median = figures["median"]
-    baseline = result["scenarios"][budget.baseline]
-    if "runs" in figures and "runs" in baseline:
-        ratio = paired_ratios(figures["runs"], baseline["runs"])
-    else:
-        ratio = ratios(median, baseline["median"])
+    ratio = paired_ratios(figures["runs"], result["scenarios"][budget.baseline]["runs"])
     misses = []
     if budget.cpu is not None and ratio["cpu"] > budget.cpu:
         misses.append(f"{name}: {ratio['cpu']:.2f}× the static baseline's CPU per request, budget {budget.cpu:g}×")
